@@ -1,0 +1,84 @@
+"""The redaction engine: detection, validators, context, allow, propagation, overlap, lookalikes."""
+
+from __future__ import annotations
+
+import pytest
+
+from werker_proxy.errors import RedactionFailed
+from werker_proxy.redact import KnownValue
+
+
+def test_ssn_with_unicode_dashes_and_zero_width_is_found(small):
+    """Lookalike dashes, no-break and zero-width spaces do not hide an SSN."""
+    for text in ["SSN 123\u201145\u20136789", "SSN 123\u00a045\u00a06789", "SSN 1\u200b23-45-6789",
+                 "SSN \uff11\uff12\uff13-45-6789"]:
+        r = small.redactor.redact(text)
+        assert r.text == "SSN [SSN]", text
+        assert r.counts == {"ssn": 1}
+
+
+def test_validator_rejects_impossible_ssn(small):
+    """An SSN with area 000 is not an SSN."""
+    assert small.redactor.redact("ref 000-12-3456").text == "ref 000-12-3456"
+
+
+def test_required_context_gates_the_rule(small):
+    """A bare number is kept; the same number after its cue word is scrubbed."""
+    assert small.redactor.redact("dose 4829133 units").text == "dose 4829133 units"
+    assert small.redactor.redact("MRN: 4829133").text == "MRN: [MRN]"
+
+
+def test_allow_pattern_keeps_clinical_code(small):
+    """An allow-listed ICD-10 code survives."""
+    assert small.redactor.redact("Dx E11.9, I10").text == "Dx E11.9, I10"
+
+
+def test_name_propagates_to_uncued_mentions(small):
+    """A name found after its cue is scrubbed wherever it appears again, also part by part."""
+    r = small.redactor.redact("Patient: Grace Al-Farsi. Grace reports that al-farsi family...")
+    assert "Grace" not in r.text and "Farsi" not in r.text.lower()
+    assert r.counts["patient_name"] == 3
+    assert {k.value for k in r.found} >= {"Grace Al-Farsi", "Grace", "Al-Farsi"}
+
+
+def test_known_values_from_caller_are_scrubbed(small):
+    """Values passed in (e.g. from the request of the same call) are scrubbed in other text."""
+    r = small.redactor.redact("Hello Grace, see you", "response", [KnownValue("Grace", "patient_name", "NAME", "[NAME]")])
+    assert r.text == "Hello [NAME], see you"
+
+
+def test_direction_limits_rules(small):
+    """A request-only rule does not run on responses."""
+    assert small.redactor.redact("mail a@b.org", "request").text == "mail [EMAIL]"
+    assert small.redactor.redact("mail a@b.org", "response").text == "mail a@b.org"
+
+
+def test_overlapping_hits_merge_into_one_span(small):
+    """Overlapping hits of two rules become one replacement named by the longest."""
+    r = small.redactor.redact("call 617-555-0142 now")
+    assert r.text == "call [PHONE] now"
+
+
+def test_redaction_is_idempotent_on_own_tokens(small):
+    """Scrubbing scrubbed text changes nothing: our own tokens are never matched again."""
+    once = small.redactor.redact("Patient: Grace Smith SSN 123-45-6789").text
+    assert small.redactor.redact(once).text == once
+
+
+def test_pathological_rule_fails_closed_quickly(make_settings, tmp_path):
+    """A catastrophic-backtracking rule raises RedactionFailed within its time budget."""
+    s = make_settings(f"""
+        version: 1
+        state_dir: {tmp_path}
+        redaction: {{rule_timeout_ms: 100}}
+        rules:
+          - name: evil
+            label: EVIL
+            pattern: '^(a|aa)+$'
+    """)
+    import time
+    t0 = time.monotonic()
+    with pytest.raises(RedactionFailed) as e:
+        s.redactor.redact("a" * 40 + "b")
+    assert time.monotonic() - t0 < 5
+    assert e.value.code == "rule_timeout"

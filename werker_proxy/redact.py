@@ -1,0 +1,235 @@
+"""The redaction engine: find hits (detection), then replace them (transformation).
+
+``Redactor.redact(text, direction)`` runs every rule of that direction over a normalized copy
+of the text (Unicode lookalikes folded), drops hits that fail their validators, lack a
+required cue word, or lie inside an allow pattern or one of our own replacement tokens, adds
+the *known values* (found by propagating rules in the same body, or passed in by the caller,
+e.g. what the request of the same call contained) and merges overlapping hits into one span.
+
+Overlap policy: overlapping hits become one redacted span; its replacement and count come from
+the longest hit (ties: the rule listed first). A rule that exceeds its time budget raises
+``RedactionFailed``: the caller blocks, it never forwards text it could not scrub.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+import regex
+
+from .errors import RedactionFailed
+from .normalize import normalize
+from .rules import Rule, RuleSet
+from .validators import VALIDATORS
+
+KNOWN_RULE = "known_phi"
+# Parts of a found name that are not worth scrubbing on their own elsewhere.
+_NAME_STOPWORDS = frozenset(
+    """mr mrs ms miss dr prof md do rn np pa phd jr sr ii iii iv the and of de la del van von
+    da di le du st mx dds dmd pharmd""".split()
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    rule: str
+    label: str
+    start: int  # in the text given to redact()
+    end: int
+    replacement: str
+    order: int = 0  # rule position, for tie-breaking
+
+
+@dataclass(frozen=True, slots=True)
+class KnownValue:
+    """A value to scrub literally wherever it appears (found elsewhere in this call)."""
+
+    value: str
+    rule: str = KNOWN_RULE
+    label: str = "PHI"
+    replacement: str = "[PHI]"
+
+
+@dataclass(frozen=True, slots=True)
+class Redacted:
+    text: str
+    hits: tuple[Hit, ...]
+    counts: dict[str, int]
+    found: tuple[KnownValue, ...] = field(default=())
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.hits)
+
+
+def _literal_alternation(values: tuple[str, ...]) -> Any:
+    parts = "|".join(regex.escape(v) for v in values)
+    return regex.compile(rf"(?<![\w])(?:{parts})(?![\w])", regex.IGNORECASE)
+
+
+_compile_literals = lru_cache(maxsize=256)(_literal_alternation)
+
+
+def known_values_from(value: str, rule: Rule) -> list[KnownValue]:
+    """The whole value and, for multi-word names, each meaningful part of it."""
+    value = value.strip()
+    out = [KnownValue(value, rule.name, rule.label, rule.replacement)] if len(value) >= 2 else []
+    if any(c.isdigit() for c in value):
+        return out
+    for part in regex.split(r"[\s,^]+", value):
+        part = part.strip(".'’-")
+        if len(part) >= 2 and part.lower() not in _NAME_STOPWORDS and part != value:
+            out.append(KnownValue(part, rule.name, rule.label, rule.replacement))
+    return out
+
+
+class Redactor:
+    """Compiled rules for both directions; cheap to call, safe to share between flows."""
+
+    def __init__(self, ruleset: RuleSet, *, rule_timeout_s: float = 0.5):
+        self.ruleset = ruleset
+        self.rule_timeout_s = rule_timeout_s
+        self._order = {r.name: i for i, r in enumerate(ruleset.rules)}
+        tokens = sorted({r.replacement for r in ruleset.rules} | {KnownValue("").replacement}, key=len, reverse=True)
+        self._own_tokens = regex.compile("|".join(regex.escape(t) for t in tokens))
+
+    # -- detection -------------------------------------------------------------------------
+    def _rule_hits(self, rule: Rule, text: str) -> list[Hit]:
+        hits: list[Hit] = []
+        order = self._order[rule.name]
+        try:
+            for m in rule.pattern.finditer(text, timeout=self.rule_timeout_s):
+                s, e = m.span("phi") if rule.phi_group else m.span()
+                if s < 0 or s == e:
+                    continue
+                if rule.validators and not all(VALIDATORS[v](text[s:e]) for v in rule.validators):
+                    continue
+                ctx = rule.context
+                if ctx is not None and ctx.required and ctx.pattern.search(text, max(0, s - ctx.window), s) is None:
+                    continue
+                hits.append(Hit(rule.name, rule.label, s, e, rule.replacement, order))
+        except TimeoutError:
+            raise RedactionFailed(
+                f"rule {rule.name!r} exceeded its {self.rule_timeout_s:g}s time budget", code="rule_timeout"
+            ) from None
+        return hits
+
+    def _known_hits(self, text: str, known: Iterable[KnownValue]) -> list[Hit]:
+        by_value: dict[str, KnownValue] = {}
+        for k in known:
+            key = normalize(k.value).text.lower()
+            if len(key) >= 2 and key not in by_value:
+                by_value[key] = k
+        if not by_value:
+            return []
+        values = tuple(sorted(by_value, key=lambda v: (-len(v), v)))
+        pattern = _compile_literals(values)
+        hits = []
+        try:
+            for m in pattern.finditer(text, timeout=self.rule_timeout_s):
+                k = by_value[m.group().lower()]
+                hits.append(Hit(k.rule, k.label, m.start(), m.end(), k.replacement, self._order.get(k.rule, 10**6)))
+        except TimeoutError:
+            raise RedactionFailed("known-value scan exceeded its time budget", code="rule_timeout") from None
+        return hits
+
+    def _protected_spans(self, text: str) -> list[tuple[int, int]]:
+        spans = [m.span() for m in self._own_tokens.finditer(text)]
+        for a in self.ruleset.allow:
+            try:
+                spans.extend(m.span() for m in a.pattern.finditer(text, timeout=self.rule_timeout_s))
+            except TimeoutError:
+                raise RedactionFailed(f"allow pattern {a.name!r} exceeded its time budget", code="rule_timeout") from None
+        spans.sort()
+        return spans
+
+    def find(
+        self,
+        text: str,
+        direction: str = "request",
+        known: Iterable[KnownValue] = (),
+        rules: Iterable[Rule] | None = None,
+    ) -> tuple[list[Hit], list[KnownValue]]:
+        """Hits in ``text`` (already normalized), merged, and the values propagating rules found."""
+        raw: list[Hit] = []
+        found: list[KnownValue] = []
+        for rule in self.ruleset.by_direction[direction] if rules is None else rules:
+            hits = self._rule_hits(rule, text)
+            raw.extend(hits)
+            if rule.propagate:
+                for h in hits:
+                    found.extend(known_values_from(text[h.start:h.end], rule))
+        known_all = list(known) + found
+        if known_all:
+            raw.extend(self._known_hits(text, known_all))
+        if not raw:
+            return [], found
+        protected = self._protected_spans(text)
+        if protected:
+            raw = [h for h in raw if not _inside_any(h.start, h.end, protected)]
+        return merge_hits(raw), found
+
+    def discover(self, text: str, direction: str, rules: Iterable[Rule]) -> list[KnownValue]:
+        """Known values that ``rules`` (normally the propagating ones) find in ``text``."""
+        return self.find(normalize(text).text, direction, rules=rules)[1]
+
+    # -- transformation ----------------------------------------------------------------------
+    def redact(
+        self, text: str, direction: str = "request", known: Iterable[KnownValue] = ()
+    ) -> Redacted:
+        norm = normalize(text)
+        hits, found = self.find(norm.text, direction, known)
+        if not hits:
+            return Redacted(text, (), {}, tuple(found))
+        out: list[str] = []
+        pos = 0
+        mapped: list[Hit] = []
+        counts: dict[str, int] = {}
+        for h in hits:
+            s, e = norm.span_to_original(h.start, h.end)
+            out.append(text[pos:s])
+            out.append(h.replacement)
+            pos = e
+            mapped.append(Hit(h.rule, h.label, s, e, h.replacement, h.order))
+            counts[h.rule] = counts.get(h.rule, 0) + 1
+        out.append(text[pos:])
+        return Redacted("".join(out), tuple(mapped), counts, tuple(found))
+
+
+def _inside_any(s: int, e: int, spans: list[tuple[int, int]]) -> bool:
+    # spans sorted by start; small lists, linear scan is fine
+    for a, b in spans:
+        if a > s:
+            return False
+        if a <= s and e <= b:
+            return True
+    return False
+
+
+def merge_hits(hits: list[Hit]) -> list[Hit]:
+    """Merge overlapping hits; the longest hit (then the earliest rule) names the span."""
+    hits = sorted(hits, key=lambda h: (h.start, -(h.end - h.start), h.order))
+    merged: list[Hit] = []
+    best: Hit | None = None
+    cur_s = cur_e = -1
+    for h in hits:
+        if best is not None and h.start < cur_e:
+            if h.end > cur_e:
+                cur_e = h.end
+            if (h.end - h.start, -h.order) > (best.end - best.start, -best.order):
+                best = h
+            continue
+        if best is not None:
+            merged.append(Hit(best.rule, best.label, cur_s, cur_e, best.replacement, best.order))
+        best, cur_s, cur_e = h, h.start, h.end
+    if best is not None:
+        merged.append(Hit(best.rule, best.label, cur_s, cur_e, best.replacement, best.order))
+    return merged
+
+
+def add_counts(into: dict[str, int], counts: Mapping[str, int]) -> None:
+    for k, v in counts.items():
+        into[k] = into.get(k, 0) + v
