@@ -253,7 +253,7 @@ def _last_user_text(body: Any) -> str:
             return c
         if isinstance(c, list):
             return " ".join(
-                p.get("text", "") for p in c if isinstance(p, dict) and isinstance(p.get("text"), str)
+                p["text"] for p in c if isinstance(p, dict) and isinstance(p.get("text"), str)
             )
     return ""
 
@@ -276,7 +276,8 @@ class _Call:
         self.model = reply.model or str(self.body.get("model") or "werker-med-1")
         self.created = int(time.time())
         user = _last_user_text(self.body)
-        self.input_tokens = _tokens(json.dumps(self.body.get("input", self.body.get("messages", ""))))
+        prompt = self.body.get("input", self.body.get("messages", ""))
+        self.input_tokens = _tokens(json.dumps(prompt))
         fc = reply.function_call
         if fc is not None:
             args = fc.get("arguments", "{}")
@@ -292,7 +293,7 @@ class _Call:
             elif reply.deltas is not None:
                 self.text = "".join(reply.deltas)
             else:
-                self.text = f"You said: {user[:200]}" if user else "Hello! How can I help you today?"
+                self.text = f"You said: {user[:200]}" if user else "Hello! How can I help?"
             self.pieces = _pieces(self.text, reply.deltas, reply.chunking)
         self.output_tokens = max(1, len(self.pieces))
 
@@ -387,19 +388,16 @@ class _Call:
             seq += 1
             return b"event: " + obj["type"].encode() + b"\ndata: " + _compact(obj) + b"\n\n"
 
-        yield False, ev({"type": "response.created", "response": self._response("in_progress", [], False)})
-        yield False, ev(
-            {"type": "response.in_progress", "response": self._response("in_progress", [], False)}
-        )
+        for typ in ("response.created", "response.in_progress"):
+            yield False, ev({"type": typ, "response": self._response("in_progress", [], False)})
         yield False, ev(
             {"type": "response.output_item.added", "output_index": 0, "item": self._item(False)}
         )
         loc = {"item_id": self.item_id, "output_index": 0}
         if self.r.function_call is not None:
             for p in self.pieces:
-                yield True, ev(
-                    {"type": "response.function_call_arguments.delta", **loc, "delta": p, **self._obf()}
-                )
+                typ = "response.function_call_arguments.delta"
+                yield True, ev({"type": typ, **loc, "delta": p, **self._obf()})
             yield False, ev(
                 {"type": "response.function_call_arguments.done", **loc, "arguments": self.fc_args}
             )
@@ -408,7 +406,8 @@ class _Call:
             yield False, ev({"type": "response.content_part.added", **loc, "part": self._part("")})
             if self.r.refusal is not None:
                 for p in self.pieces:
-                    yield True, ev({"type": "response.refusal.delta", **loc, "delta": p, **self._obf()})
+                    typ = "response.refusal.delta"
+                    yield True, ev({"type": typ, **loc, "delta": p, **self._obf()})
                 yield False, ev({"type": "response.refusal.done", **loc, "refusal": self.text})
             else:
                 for p in self.pieces:
@@ -427,7 +426,9 @@ class _Call:
             yield False, ev(
                 {"type": "response.content_part.done", **loc, "part": self._part(self.text)}
             )
-        yield False, ev({"type": "response.output_item.done", "output_index": 0, "item": self._item(True)})
+        yield False, ev(
+            {"type": "response.output_item.done", "output_index": 0, "item": self._item(True)}
+        )
         yield False, ev(
             {
                 "type": "response.completed",
@@ -468,17 +469,21 @@ class _Call:
             }
             finish = "tool_calls"
         elif self.r.refusal is not None:
-            message = {"role": "assistant", "content": None, "refusal": self.text, "annotations": []}
+            message = {"role": "assistant", "content": None, "refusal": self.text}
+            message["annotations"] = []
             finish = "stop"
         else:
-            message = {"role": "assistant", "content": self.text, "refusal": None, "annotations": []}
+            message = {"role": "assistant", "content": self.text, "refusal": None}
+            message["annotations"] = []
             finish = "stop"
         return {
             "id": _alnum("chatcmpl-", 29),
             "object": "chat.completion",
             "created": self.created,
             "model": self.model,
-            "choices": [{"index": 0, "message": message, "logprobs": None, "finish_reason": finish}],
+            "choices": [
+                {"index": 0, "message": message, "logprobs": None, "finish_reason": finish}
+            ],
             "usage": self._chat_usage(),
             "service_tier": "default",
             "system_fingerprint": "fp_fake0001",
@@ -857,7 +862,7 @@ class FakeUpstream:
             shutil.rmtree(self.cert_dir, ignore_errors=True)
 
     def ssl_context(self) -> ssl.SSLContext:
-        """A client SSL context trusting the fake's CA (``httpx.Client(verify=up.ssl_context())``)."""
+        """A client SSL context trusting the CA: ``httpx.Client(verify=up.ssl_context())``."""
         return ssl.create_default_context(cafile=self.ca_file)
 
     def __enter__(self) -> FakeUpstream:

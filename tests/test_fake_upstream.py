@@ -322,7 +322,7 @@ def test_stream_is_incremental(fake: FakeUpstream) -> None:
                 if first is None and b"output_text.delta" in chunk:
                     first = time.perf_counter() - t0
     total = time.perf_counter() - t0
-    assert first is not None and first < 0.25 and total >= 0.55
+    assert first is not None and total >= 0.55 and total - first >= 0.45
 
 
 def test_raw_sse_chunks(fake: FakeUpstream) -> None:
@@ -375,7 +375,7 @@ def test_concurrent_streams(fake: FakeUpstream) -> None:
     for t in threads:
         t.join(10)
     assert results == ["abcd"] * 6
-    assert time.perf_counter() - t0 < 2.5
+    assert time.perf_counter() - t0 < 3.0  # serially: 6 x 0.6 s
     http.close()
 
 

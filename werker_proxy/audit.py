@@ -93,7 +93,8 @@ def encode_line(record: Mapping[str, Any]) -> bytes:
     return orjson.dumps(record, option=orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE)
 
 
-def build_record(fields: Mapping[str, Any], *, seq: int, prev: str, now: datetime) -> dict[str, Any]:
+def build_record(fields: Mapping[str, Any], *, seq: int, prev: str,
+                 now: datetime) -> dict[str, Any]:
     """The full record for ``fields``: adds ``v``, ``seq``, ``ts``, ``prev`` and ``hash``.
 
     ``fields`` goes through a JSON round trip, so the returned record is exactly what is
@@ -132,7 +133,7 @@ def new_key(secret: bytes) -> SealKey:
 
 
 def evolve_key(key: SealKey, steps: int = 1) -> SealKey:
-    """Key ``index + steps``: ``key_{i+1} = SHA-256(EVOLVE_DOMAIN + key_i)``; there is no way back."""
+    """Key ``index + steps``: ``key_{i+1} = SHA-256(EVOLVE_DOMAIN + key_i)``; no way back."""
     k = key.key
     for _ in range(steps):
         k = hashlib.sha256(EVOLVE_DOMAIN + k).digest()

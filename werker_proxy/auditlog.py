@@ -1,7 +1,9 @@
 """The audit writer: the only code that touches the audit files.
 
 ``AuditLog(path, ...)`` appends one record per ``append(fields)`` as one ``os.write`` to a file
-opened ``O_APPEND``, under a lock, so ``seq`` order is file order. Files next to ``path``:
+opened ``O_APPEND``, under a lock, so ``seq`` order is file order; an exclusive ``flock`` keeps a
+second writer (process or instance) off the same log. Seals are checked on each append; call
+``maybe_seal()`` from a timer so a quiet proxy still seals. Files next to ``path``:
 
 * ``<path>.head`` — ``{"hash","seq","v"}`` of the last record known to be written; replaced
   atomically after each fsync batch (``always``), each interval (``interval``/``never``), at
@@ -25,6 +27,8 @@ callers whose records were written while an fsync ran share the next one.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import glob
 import os
 import re
@@ -76,6 +80,17 @@ def _write_all(fd: int, data: bytes) -> int:
     return done
 
 
+def _open_locked(path: str, flags: int) -> int:
+    """Open with mode 0600 and take an exclusive ``flock``: one writer per log, or AuditError."""
+    fd = os.open(path, flags, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise AuditError(f"{path} is already open by another audit writer") from None
+    return fd
+
+
 def _fsync_dir(path: str) -> None:
     fd = os.open(os.path.dirname(os.path.abspath(path)), os.O_RDONLY)
     try:
@@ -99,17 +114,17 @@ def _read_tail(path: str) -> tuple[dict[str, Any] | None, int, int]:
 
 
 def _read_first(path: str) -> dict[str, Any] | None:
-    """The first record of ``path`` if its first line is one."""
+    """The first record of ``path`` (among its first three lines), or None."""
     with open(path, "rb") as f:
-        rec, _, _ = last_record(f.readline(16 * 1024 * 1024), at_start=True) \
-            if False else (None, 0, True)
-        f.seek(0)
-        line = f.readline(16 * 1024 * 1024)
-    try:
-        rec, _, _ = last_record(line, at_start=True)
-    except ValueError:
-        return None
-    return rec
+        for _ in range(3):
+            line = f.readline(16 * 1024 * 1024)
+            try:
+                rec, _, _ = last_record(line, at_start=True)
+            except ValueError:
+                continue
+            if rec is not None:
+                return rec
+    return None
 
 
 class AuditLog:
@@ -142,11 +157,19 @@ class AuditLog:
         self._closed = False
         self._key: SealKey | None = None
         self._fd = -1
+        self._seq, self._hash, self._size = 0, GENESIS, 0
+        self._file_first: tuple[int, str] | None = None  # (seq, ts) of this file's first record
+        self._since_seal = 0
+        self._sealed_at = self._last_sync = clock()
         try:
             self._open(clock())
         except OSError as e:
             self._close_fd()
-            raise AuditError(f"cannot open audit log {self.path}: {e.strerror or e}") from e
+            where = f"{e.filename}: " if e.filename else ""
+            raise AuditError(f"cannot open audit log {self.path}: {where}{e.strerror or e}") from e
+        except (AuditError, ValueError) as e:
+            self._close_fd()
+            raise AuditError(f"cannot open audit log {self.path}: {e}") from e
 
     # --- public -----------------------------------------------------------------------
 
@@ -221,7 +244,7 @@ class AuditLog:
                     self._key = parse_key_file(f.read())
             except ValueError as e:
                 raise AuditError(f"seal key file {self._key_file}: {e}") from e
-        self._fd = os.open(self.path, os.O_APPEND | os.O_CREAT | os.O_WRONLY, 0o600)
+        self._fd = _open_locked(self.path, os.O_APPEND | os.O_CREAT | os.O_WRONLY)
         last, partial, size = _read_tail(self.path) if os.fstat(self._fd).st_size else (None, 0, 0)
         head = self._read_head()
         if last is None:  # a new file: continue from the rotated files or the head file
@@ -230,12 +253,10 @@ class AuditLog:
         tail = Head(last["seq"], last["hash"]) if last else Head(0, GENESIS)
         if head is not None and (head.seq > tail.seq or (head.seq == tail.seq
                                                          and head.hash != tail.hash)):
-            if size or last is not None:
-                raise AuditError(
-                    f"audit log {self.path} ends at seq {tail.seq} but {self.head_path} says seq "
-                    f"{head.seq} was written: records were removed (or lost in a crash with "
-                    "fsync=never); run `werker-proxy audit verify`, then remove the head file")
-            tail = head  # the file and every rotated file is gone; the gap will show
+            raise AuditError(
+                f"the log ends at seq {tail.seq} but {self.head_path} says seq {head.seq} was "
+                "written: records were removed (or lost in a crash with fsync=never); "
+                "run `werker-proxy audit verify`, then remove the head file to go on")
         self._seq, self._hash = tail.seq, tail.hash
         self._written = tail
         self._synced = tail.seq
@@ -327,7 +348,11 @@ class AuditLog:
             while done < len(data):
                 done += os.write(self._fd, view[done:])
         except OSError:
-            self._partial += done - (1 if done and data[:1] == b"\n" else 0)
+            with contextlib.suppress(OSError):  # the file size knows best what landed
+                done = max(done, os.fstat(self._fd).st_size - self._size)
+            if done:  # a leading "\n" closed the earlier partial line
+                self._partial = done - 1 if data[:1] == b"\n" else done
+                self._size += done
             raise
         self._seq, self._hash = record["seq"], record["hash"]
         self._size += len(data)
@@ -410,7 +435,7 @@ class AuditLog:
                 raise FileExistsError(17, f"{target} exists")
             self._write_head()
             os.rename(self.path, target)
-            fd = os.open(self.path, os.O_APPEND | os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+            fd = _open_locked(self.path, os.O_APPEND | os.O_CREAT | os.O_EXCL | os.O_WRONLY)
             os.close(self._fd)
             self._fd = fd
             _fsync_dir(self.path)

@@ -27,6 +27,12 @@ def _config_path(args: argparse.Namespace) -> str | None:
     return args.config or os.environ.get(CONFIG_ENV) or None
 
 
+def _load_path(config: str | None) -> str:
+    from .config import load_settings
+
+    return load_settings(config or os.environ.get(CONFIG_ENV) or None).audit.path
+
+
 def _load(args: argparse.Namespace):  # -> Settings
     from .config import load_settings
 
@@ -196,7 +202,7 @@ def build_parser() -> argparse.ArgumentParser:
     except ImportError:  # pragma: no cover - audit module is part of the package
         pass
     else:
-        add_audit_subcommands(sub)
+        add_audit_subcommands(sub, load_audit_path=lambda c: _load_path(c))
     return p
 
 

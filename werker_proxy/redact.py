@@ -97,11 +97,23 @@ class Redactor:
         self._own_tokens = regex.compile("|".join(regex.escape(t) for t in tokens))
 
     # -- detection -------------------------------------------------------------------------
-    def _rule_hits(self, rule: Rule, text: str) -> list[Hit]:
+    def _rule_hits(self, rule: Rule, text: str, pos: int = 0, partial: bool = False,
+                   tail: int = 0) -> tuple[list[Hit], int]:
+        """Hits of one rule from ``pos`` on; with ``partial``, also where text must be held back.
+
+        Held back: a partial match (could still grow into a match with more text) and any match
+        ending within ``tail`` characters of the end (a greedy or optional part might extend it).
+        """
         hits: list[Hit] = []
+        hold = len(text)
         order = self._order[rule.name]
+        horizon = len(text) - tail
         try:
-            for m in rule.pattern.finditer(text, timeout=self.rule_timeout_s):
+            for m in rule.pattern.finditer(text, pos, partial=partial, timeout=self.rule_timeout_s):
+                if partial and (m.partial or m.end() > horizon):
+                    hold = min(hold, m.start())
+                    if m.partial:
+                        break
                 s, e = m.span("phi") if rule.phi_group else m.span()
                 if s < 0 or s == e:
                     continue
@@ -115,36 +127,98 @@ class Redactor:
             raise RedactionFailed(
                 f"rule {rule.name!r} exceeded its {self.rule_timeout_s:g}s time budget", code="rule_timeout"
             ) from None
-        return hits
+        return hits, hold
 
-    def _known_hits(self, text: str, known: Iterable[KnownValue]) -> list[Hit]:
+    def _known_hits(self, text: str, known: Iterable[KnownValue], pos: int = 0, partial: bool = False,
+                    tail: int = 0) -> tuple[list[Hit], int]:
         by_value: dict[str, KnownValue] = {}
         for k in known:
             key = normalize(k.value).text.lower()
             if len(key) >= 2 and key not in by_value:
                 by_value[key] = k
+        hold = len(text)
         if not by_value:
-            return []
+            return [], hold
         values = tuple(sorted(by_value, key=lambda v: (-len(v), v)))
         pattern = _compile_literals(values)
         hits = []
+        horizon = len(text) - tail
         try:
-            for m in pattern.finditer(text, timeout=self.rule_timeout_s):
+            for m in pattern.finditer(text, pos, partial=partial, timeout=self.rule_timeout_s):
+                if partial and (m.partial or m.end() > horizon):
+                    hold = min(hold, m.start())
+                    if m.partial:
+                        break
                 k = by_value[m.group().lower()]
                 hits.append(Hit(k.rule, k.label, m.start(), m.end(), k.replacement, self._order.get(k.rule, 10**6)))
         except TimeoutError:
             raise RedactionFailed("known-value scan exceeded its time budget", code="rule_timeout") from None
-        return hits
+        return hits, hold
 
-    def _protected_spans(self, text: str) -> list[tuple[int, int]]:
-        spans = [m.span() for m in self._own_tokens.finditer(text)]
-        for a in self.ruleset.allow:
+    def _protected_spans(self, text: str, pos: int = 0, partial: bool = False,
+                         tail: int = 0) -> tuple[list[tuple[int, int]], int]:
+        hold = len(text)
+        horizon = len(text) - tail
+        spans: list[tuple[int, int]] = []
+        patterns = [("own tokens", self._own_tokens)] + [(a.name, a.pattern) for a in self.ruleset.allow]
+        for name, pattern in patterns:
             try:
-                spans.extend(m.span() for m in a.pattern.finditer(text, timeout=self.rule_timeout_s))
+                for m in pattern.finditer(text, pos, partial=partial, timeout=self.rule_timeout_s):
+                    if partial and (m.partial or m.end() > horizon):
+                        hold = min(hold, m.start())
+                        if m.partial:
+                            break
+                    spans.append(m.span())
             except TimeoutError:
-                raise RedactionFailed(f"allow pattern {a.name!r} exceeded its time budget", code="rule_timeout") from None
+                raise RedactionFailed(f"allow pattern {name!r} exceeded its time budget", code="rule_timeout") from None
         spans.sort()
-        return spans
+        return spans, hold
+
+    def scan(
+        self,
+        text: str,
+        direction: str = "request",
+        known: Iterable[KnownValue] = (),
+        rules: Iterable[Rule] | None = None,
+        *,
+        pos: int = 0,
+        partial: bool = False,
+        tail: int = 0,
+    ) -> tuple[list[Hit], int, list[KnownValue]]:
+        """Merged hits in ``text`` (already normalized) from ``pos``, the hold point, found values.
+
+        Without ``partial`` the hold point is ``len(text)``. With it, hits at or after the hold
+        point are not final (more text may change them) and are left out.
+        """
+        raw: list[Hit] = []
+        found: list[KnownValue] = []
+        hold = len(text)
+        for rule in self.ruleset.by_direction[direction] if rules is None else rules:
+            hits, h = self._rule_hits(rule, text, pos, partial, tail)
+            hold = min(hold, h)
+            raw.extend(hits)
+            if rule.propagate:
+                for hit in hits:
+                    if hit.end <= hold:
+                        found.extend(known_values_from(text[hit.start:hit.end], rule))
+        known_all = list(known) + found
+        if known_all:
+            hits, h = self._known_hits(text, known_all, pos, partial, tail)
+            hold = min(hold, h)
+            raw.extend(hits)
+        if raw or partial:
+            protected, h = self._protected_spans(text, pos, partial, tail)
+            hold = min(hold, h)
+            if protected:
+                raw = [h for h in raw if not _inside_any(h.start, h.end, protected)]
+        merged = merge_hits(raw) if raw else []
+        if partial:
+            # a merged span crossing the hold point may still grow: hold from its start
+            for h in reversed(merged):
+                if h.start < hold < h.end:
+                    hold = h.start
+            merged = [h for h in merged if h.end <= hold]
+        return merged, hold, found
 
     def find(
         self,
@@ -154,23 +228,8 @@ class Redactor:
         rules: Iterable[Rule] | None = None,
     ) -> tuple[list[Hit], list[KnownValue]]:
         """Hits in ``text`` (already normalized), merged, and the values propagating rules found."""
-        raw: list[Hit] = []
-        found: list[KnownValue] = []
-        for rule in self.ruleset.by_direction[direction] if rules is None else rules:
-            hits = self._rule_hits(rule, text)
-            raw.extend(hits)
-            if rule.propagate:
-                for h in hits:
-                    found.extend(known_values_from(text[h.start:h.end], rule))
-        known_all = list(known) + found
-        if known_all:
-            raw.extend(self._known_hits(text, known_all))
-        if not raw:
-            return [], found
-        protected = self._protected_spans(text)
-        if protected:
-            raw = [h for h in raw if not _inside_any(h.start, h.end, protected)]
-        return merge_hits(raw), found
+        hits, _, found = self.scan(text, direction, known, rules)
+        return hits, found
 
     def discover(self, text: str, direction: str, rules: Iterable[Rule]) -> list[KnownValue]:
         """Known values that ``rules`` (normally the propagating ones) find in ``text``."""

@@ -1,0 +1,380 @@
+"""mitmproxy glue: the ``WerkerProxy`` addon scrubs calls to the configured target hosts.
+
+Shape (STYLE.md §1): ``load`` declares the ``werker_config`` option, ``configure`` parses and
+compiles and only then swaps state; every hook catches everything and blocks, because
+mitmproxy would log an exception and let the flow continue unscrubbed. An addon that never
+configured answers 503 and forwards nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from typing import Any
+
+import orjson
+import structlog
+from mitmproxy import ctx, exceptions, http
+
+from .auditlog import AuditLog
+from .config import Settings, load_settings
+from .errors import (
+    AuditError, BodyTooLarge, ConfigError, MalformedBody, NotConfigured, UnsupportedEncoding,
+    UpstreamError, WerkerError,
+)
+from .flowstate import CallState, body_digest, usage_of
+from .payload import parse_body, scrub_body_bytes
+from .redact import add_counts
+from .decoders import make_decoder
+from .stream import StreamRedactor
+
+log = structlog.get_logger("werker_proxy")
+DECODABLE = ("gzip", "deflate", "br", "zstd", "identity")
+STATE_KEY = "werker"
+
+
+def error_response(err: WerkerError) -> http.Response:
+    body = {"error": {"message": f"werker-proxy: {err.message}", "type": "werker_proxy_error",
+                      "code": err.code, "param": None}}
+    return http.Response.make(err.status, orjson.dumps(body),
+                              {"content-type": "application/json", "x-werker-proxy": "blocked"})
+
+
+def host_pattern(host: str) -> str:
+    return rf"^{re.escape(host)}:\d+$"
+
+
+class WerkerProxy:
+    def __init__(self, config_path: str | None = None) -> None:
+        self.config_path = config_path  # used while the werker_config option is empty
+        self.settings: Settings | None = None
+        self.audit: AuditLog | None = None
+        self.config_error: str | None = None
+        self.stats: dict[str, Any] = {"calls": {}, "blocked": {}, "redactions": {}, "audit_records": 0,
+                                      "audit_failures": 0, "held_chars": 0}
+
+    # -- options and configuration ---------------------------------------------------------
+    def load(self, loader: Any) -> None:
+        loader.add_option(
+            "werker_config", str, "",
+            "Path of the werker-proxy YAML config. Empty: the bundled default config "
+            "(targets api.werker.health, default PHI rules, audit under ~/.werker-proxy).",
+        )
+
+    def configure(self, updated: set[str]) -> None:
+        if "werker_config" in updated or self.settings is None:
+            self.reload(ctx.options.werker_config or self.config_path, raise_errors=True)
+        if ctx.options.stream_large_bodies:
+            raise exceptions.OptionsError(
+                "werker-proxy: stream_large_bodies must stay unset: streamed request bodies would bypass scrubbing")
+
+    def reload(self, path: str | None, *, raise_errors: bool) -> bool:
+        """Load, compile and open everything first; only then swap. A bad config keeps the old one."""
+        try:
+            settings = load_settings(path)
+            audit = self.audit
+            if audit is None or audit.path != os.path.abspath(settings.audit.path):
+                os.makedirs(os.path.dirname(settings.audit.path), mode=0o700, exist_ok=True)
+                a = settings.audit
+                audit = AuditLog(a.path, fsync=a.fsync, fsync_interval=a.fsync_interval,
+                                 rotate_bytes=a.rotate_bytes, rotate_daily=a.rotate_daily,
+                                 seal_key_file=a.seal_key_file, seal_every_records=a.seal_every_records,
+                                 seal_every_seconds=a.seal_every_seconds)
+        except (ConfigError, AuditError, OSError) as e:
+            msg = str(e)
+            log.error("config_rejected", error=msg, kept_previous=self.settings is not None)
+            self.config_error = msg
+            if raise_errors and self.settings is None:
+                raise exceptions.OptionsError(f"Cannot load werker-proxy config: {msg}") from e
+            return False
+        old_audit, self.audit = self.audit, audit
+        self.settings, self.config_error = settings, None
+        if old_audit is not None and old_audit is not audit:
+            old_audit.close()
+        self._apply_mitmproxy_options(settings)
+        log.info("config_loaded", source=settings.source, rules=len(settings.ruleset.rules))
+        return True
+
+    def _apply_mitmproxy_options(self, settings: Settings) -> None:
+        updates: dict[str, Any] = {}
+        if not str(ctx.options.mode[0] if ctx.options.mode else "regular").startswith("reverse"):
+            updates["allow_hosts"] = [host_pattern(t.host) for t in settings.targets]
+        if settings.upstream and settings.upstream.ca_file:
+            updates["ssl_verify_upstream_trusted_ca"] = settings.upstream.ca_file
+        updates["ssl_insecure"] = False
+        try:
+            ctx.options.update(**{k: v for k, v in updates.items() if getattr(ctx.options, k) != v})
+        except exceptions.OptionsError as e:  # pragma: no cover - our own values
+            raise ConfigError(settings.source, None, f"cannot apply proxy options: {e}") from e
+
+    def done(self) -> None:
+        if self.audit is not None:
+            self.audit.close()
+
+    # -- helpers -------------------------------------------------------------------------------
+    def _count(self, bucket: str, key: str) -> None:
+        d = self.stats[bucket]
+        d[key] = d.get(key, 0) + 1
+
+    def _write_audit(self, fields: dict[str, Any]) -> None:
+        if self.audit is None:
+            raise AuditError("no audit log is open")
+        try:
+            self.audit.append(fields)
+        except AuditError:
+            self.stats["audit_failures"] += 1
+            raise
+        self.stats["audit_records"] += 1
+
+    def _block(self, flow: http.HTTPFlow, state: CallState | None, err: WerkerError, *, phase: str) -> None:
+        """Answer with the OpenAI-shaped error; record it (if the record fails, still blocked)."""
+        flow.response = error_response(err)
+        self._count("blocked", err.code)
+        self._count("calls", "blocked")
+        log.warning("call_blocked", flow_id=flow.id, phase=phase, reason=err.code, status=err.status)
+        if state is None:
+            return
+        try:
+            if phase == "request":
+                self._write_audit(state.request_record("blocked", err.code, err.status))
+            else:
+                state.status = err.status
+                state.response_logged = True
+                self._write_audit(state.response_record("blocked", err.code, time.monotonic()))
+        except AuditError as e:
+            log.error("audit_write_failed", flow_id=flow.id, error=str(e))
+
+    def _state(self, flow: http.HTTPFlow) -> CallState | None:
+        return flow.metadata.get(STATE_KEY)
+
+    # -- request side -------------------------------------------------------------------------
+    def requestheaders(self, flow: http.HTTPFlow) -> None:
+        try:
+            if flow.response or flow.error or not flow.live:
+                return
+            if flow.request.stream:
+                # Something switched on request streaming: that body would never pass our hook.
+                self._block(flow, None, WerkerError("request body streaming is not allowed", code="stream_refused"),
+                            phase="request")
+        except Exception as e:  # noqa: BLE001 - fail closed, never forward on a bug
+            flow.response = error_response(WerkerError(f"internal error ({e.__class__.__name__})"))
+
+    def request(self, flow: http.HTTPFlow) -> None:
+        if flow.response or flow.error or not flow.live:
+            return
+        state: CallState | None = None
+        try:
+            settings = self.settings
+            if settings is None:
+                raise NotConfigured(self.config_error or "no valid configuration is loaded")
+            target = settings.target_for(flow.request.pretty_host) or settings.target_for(flow.request.host)
+            if target is None:
+                return  # not ours (never decrypted in regular mode); leave it alone
+            state = CallState(settings, flow.id, flow.request.method, target.host,
+                              flow.request.path.split("?", 1)[0], time.monotonic())
+            flow.metadata[STATE_KEY] = state
+            self._scrub_request(flow, state)
+            self._route(flow, settings)
+            self._write_audit(state.request_record("forwarded", None, None))
+            self._count("calls", "forwarded")
+            add_counts(self.stats["redactions"], {f"request.{k}": v for k, v in state.request_counts.items()})
+        except WerkerError as e:
+            self._block(flow, state, e, phase="request")
+        except Exception as e:  # noqa: BLE001 - fail closed
+            log.exception("request_hook_failed", flow_id=flow.id, error_type=e.__class__.__name__)
+            self._block(flow, state, WerkerError(f"internal error while scrubbing ({e.__class__.__name__})"),
+                        phase="request")
+
+    def _scrub_request(self, flow: http.HTTPFlow, state: CallState) -> None:
+        settings = state.settings
+        req = flow.request
+        raw_len = len(req.raw_content or b"")
+        if raw_len > settings.redaction.max_body_bytes:
+            raise BodyTooLarge(f"the request body ({raw_len} bytes) exceeds max_body_bytes")
+        try:
+            req.decode(strict=True)
+        except ValueError:
+            raise UnsupportedEncoding(
+                f"cannot decode request Content-Encoding {req.headers.get('content-encoding', '')!r}") from None
+        raw = req.raw_content or b""
+        if len(raw) > settings.redaction.max_body_bytes:
+            raise BodyTooLarge(f"the decoded request body ({len(raw)} bytes) exceeds max_body_bytes")
+        if raw.strip():
+            if settings.redaction.request:
+                out, report, body = scrub_body_bytes(raw, settings.redactor, "request",
+                                                     attachments=settings.redaction.attachments)
+                state.request_counts = report.counts
+                state.known = report.found
+                if out is not raw:
+                    req.raw_content = out
+                    req.headers["content-length"] = str(len(out))
+            else:
+                out, body = raw, parse_body(raw)
+            if isinstance(body, dict):
+                state.model = body.get("model") if isinstance(body.get("model"), str) else None
+                state.stream = body.get("stream") is True
+                meta = body.get("metadata")
+                if meta is not None and settings.redaction.request:
+                    # the request metadata as forwarded: already scrubbed by scrub_body_bytes
+                    state.metadata = orjson.loads(out).get("metadata") if out is not raw else meta
+            state.request_bytes, state.request_sha256 = body_digest(out)
+        else:
+            state.request_bytes, state.request_sha256 = body_digest(b"")
+        accept = [e.strip() for e in req.headers.get("accept-encoding", "").split(",")]
+        allowed = [e for e in accept if e.split(";")[0].strip().lower() in DECODABLE]
+        if state.stream or not allowed:
+            req.headers["accept-encoding"] = "identity"
+        else:
+            req.headers["accept-encoding"] = ", ".join(allowed)
+
+    def _route(self, flow: http.HTTPFlow, settings: Settings) -> None:
+        up = settings.upstream
+        if up is None:
+            if flow.request.scheme != "https" and not flow.request.host.startswith("127."):
+                flow.request.scheme = "https"  # reverse mode over plain HTTP still leaves the host on TLS
+            return
+        flow.request.scheme = "https"
+        flow.request.host = up.host
+        flow.request.port = up.port
+        if up.base_path:
+            flow.request.path = up.base_path + flow.request.path
+
+    # -- response side -------------------------------------------------------------------------
+    def responseheaders(self, flow: http.HTTPFlow) -> None:
+        state = self._state(flow)
+        if state is None or flow.response is None or flow.error:
+            return
+        try:
+            resp = flow.response
+            state.status = resp.status_code
+            ctype = resp.headers.get("content-type", "").lower()
+            if "text/event-stream" in ctype:
+                if not state.settings.redaction.response:
+                    resp.stream = True
+                    return
+                encoding = resp.headers.get("content-encoding", "identity")
+                decoder = make_decoder(encoding)  # raises UnsupportedEncoding
+                redactor = StreamRedactor(state.settings.redactor, known=state.known)
+                state.streaming = redactor
+                resp.headers.pop("content-encoding", None)
+                resp.headers.pop("content-length", None)
+                resp.stream = self._stream_adapter(flow, state, redactor, decoder)
+        except WerkerError as e:
+            self._block(flow, state, e, phase="response")
+        except Exception as e:  # noqa: BLE001 - fail closed
+            log.exception("responseheaders_hook_failed", flow_id=flow.id, error_type=e.__class__.__name__)
+            self._block(flow, state, WerkerError(f"internal error ({e.__class__.__name__})"), phase="response")
+
+    def _stream_adapter(self, flow: http.HTTPFlow, state: CallState, redactor: StreamRedactor, decoder: Any):
+        """The mitmproxy stream callable: raw chunks in, scrubbed SSE bytes out; b"" ends it."""
+
+        def adapter(chunk: bytes) -> bytes | list[bytes]:
+            try:
+                if chunk:
+                    out = redactor.feed(decoder.decode(chunk))
+                else:
+                    out = redactor.feed(decoder.flush()) + redactor.flush()
+                    self._finish_stream(flow, state, "completed" if redactor.completed else "upstream_error",
+                                        None if redactor.completed else "stream_incomplete")
+                    return out
+            except Exception as e:  # noqa: BLE001 - end the stream rather than leak
+                log.error("stream_failed", flow_id=flow.id, error_type=e.__class__.__name__)
+                redactor.abort()
+                code = e.code if isinstance(e, WerkerError) else "stream_failed"
+                self._finish_stream(flow, state, "blocked", code)
+                raise
+            # An empty bytes return would end an HTTP/1.1 chunked body early: hold with [].
+            return out if out else []
+
+        return adapter
+
+    def _finish_stream(self, flow: http.HTTPFlow, state: CallState, outcome: str, reason: str | None) -> None:
+        if state.response_logged:
+            return
+        state.response_logged = True
+        r = state.streaming
+        state.response_counts = dict(r.counts)
+        state.response_bytes, state.response_sha256 = r.emitted_bytes, r.emitted_sha256()
+        state.usage, state.response_id = r.usage, r.response_id
+        state.held_max = r.held_max
+        self.stats["held_chars"] = max(self.stats["held_chars"], r.held_max)
+        add_counts(self.stats["redactions"], {f"response.{k}": v for k, v in r.counts.items()})
+        self._count("calls", outcome)
+        try:
+            self._write_audit(state.response_record(outcome, reason, time.monotonic()))
+        except AuditError as e:
+            log.error("audit_write_failed", flow_id=flow.id, error=str(e))
+
+    def response(self, flow: http.HTTPFlow) -> None:
+        state = self._state(flow)
+        if state is None or flow.response is None:
+            return
+        if state.streaming is not None or state.response_logged:
+            return  # streamed: finished in the adapter; blocked: already recorded
+        try:
+            self._scrub_response(flow, state)
+            state.response_logged = True
+            self._write_audit(state.response_record("completed", None, time.monotonic()))
+            self._count("calls", "completed")
+        except WerkerError as e:
+            self._block(flow, state, e, phase="response")
+        except Exception as e:  # noqa: BLE001 - fail closed
+            log.exception("response_hook_failed", flow_id=flow.id, error_type=e.__class__.__name__)
+            self._block(flow, state, WerkerError(f"internal error while scrubbing ({e.__class__.__name__})"),
+                        phase="response")
+
+    def _scrub_response(self, flow: http.HTTPFlow, state: CallState) -> None:
+        settings = state.settings
+        resp = flow.response
+        assert resp is not None
+        state.status = resp.status_code
+        try:
+            resp.decode(strict=True)
+        except ValueError:
+            raise UpstreamError(
+                f"cannot decode the upstream's Content-Encoding {resp.headers.get('content-encoding', '')!r}",
+                code="upstream_bad_encoding") from None
+        raw = resp.raw_content or b""
+        ctype = resp.headers.get("content-type", "").lower()
+        out = raw
+        if raw.strip() and settings.redaction.response:
+            if "json" in ctype or raw.lstrip()[:1] in (b"{", b"["):
+                try:
+                    out, report, body = scrub_body_bytes(raw, settings.redactor, "response",
+                                                         attachments="allow", known=state.known)
+                except MalformedBody:
+                    raise UpstreamError("the upstream sent a body that is not valid JSON",
+                                        code="upstream_bad_json") from None
+                state.response_counts = report.counts
+                state.usage, state.response_id = usage_of(body)
+            elif ctype.startswith("text/"):
+                try:
+                    text = raw.decode("utf-8")
+                except UnicodeDecodeError:
+                    raise UpstreamError("the upstream sent text that is not UTF-8", code="upstream_bad_text") from None
+                r = settings.redactor.redact(text, "response", state.known)
+                state.response_counts = r.counts
+                out = r.text.encode("utf-8")
+            if out is not raw:
+                resp.raw_content = out
+                resp.headers["content-length"] = str(len(out))
+        add_counts(self.stats["redactions"], {f"response.{k}": v for k, v in state.response_counts.items()})
+        state.response_bytes, state.response_sha256 = body_digest(out)
+
+    def error(self, flow: http.HTTPFlow) -> None:
+        state = self._state(flow)
+        if state is None or state.response_logged:
+            return
+        try:
+            msg = (flow.error.msg if flow.error else "") or ""
+            outcome = "client_abort" if "client" in msg.lower() and "disconnect" in msg.lower() else "upstream_error"
+            if state.streaming is not None:
+                state.streaming.abort()
+                self._finish_stream(flow, state, outcome, "connection_closed")
+            else:
+                state.response_logged = True
+                self._write_audit(state.response_record(outcome, "connection_failed", time.monotonic()))
+            self._count("calls", outcome)
+        except Exception as e:  # noqa: BLE001 - nothing left to forward; just record
+            log.error("error_hook_failed", flow_id=flow.id, error_type=e.__class__.__name__)

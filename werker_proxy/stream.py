@@ -1,0 +1,563 @@
+"""Scrub an SSE response frame by frame, holding back only text that could still match.
+
+``StreamRedactor.feed(bytes) -> bytes`` / ``.flush() -> bytes`` (httpx decoder shape). Text
+deltas are routed to per-channel redactors (Responses: output item + content part / summary;
+Chat: choice + content / refusal / tool call). A channel releases text as soon as no rule can
+still match across it (``regex`` partial matching, plus a short tail after a complete match
+that a greedy or optional part might still extend). A delta whose tail is held is itself held
+until the next event of its channel, and the events behind it wait, so order is kept: event
+count, order and ``sequence_number`` are the upstream's. ``.done`` events, finished parts and
+items and ``response.completed`` carry the channel's emitted text, so the joined deltas of a
+channel always equal its final text. Everything else is scrubbed whole by the JSON walker.
+If the stream breaks off, held text is dropped, never released.
+"""
+
+from __future__ import annotations
+
+import bisect
+import hashlib
+from collections import deque
+from collections.abc import Iterable
+from typing import Any
+
+import orjson
+import regex
+
+from .decoders import make_decoder
+from .errors import UpstreamError
+from .jsontext import scrub_token
+from .normalize import Normalized, normalize
+from .payload import _Walk, ScrubReport
+from .redact import KnownValue, Redactor, add_counts
+from .sse import SSEDecoder, SSEEvent, encode_event
+
+__all__ = ["StreamRedactor", "make_decoder"]
+
+TAIL = 16  # a complete match ending this close to the end may still grow (optional parts, \s+)
+LOOKBACK = 256  # text before the release point kept visible to lookbehinds and cue words
+
+# delta type -> (channel kind, index field after output_index)
+RESPONSES_DELTAS = {
+    "response.output_text.delta": ("text", "content_index"),
+    "response.refusal.delta": ("refusal", "content_index"),
+    "response.function_call_arguments.delta": ("args", None),
+    "response.reasoning_summary_text.delta": ("summary", "summary_index"),
+    "response.reasoning_text.delta": ("reasoning", "content_index"),
+    "response.custom_tool_call_input.delta": ("custom", None),
+}
+# done type -> (channel kind, index field, text field)
+RESPONSES_DONES = {
+    "response.output_text.done": ("text", "content_index", "text"),
+    "response.refusal.done": ("refusal", "content_index", "refusal"),
+    "response.function_call_arguments.done": ("args", None, "arguments"),
+    "response.reasoning_summary_text.done": ("summary", "summary_index", "text"),
+    "response.reasoning_text.done": ("reasoning", "content_index", "text"),
+    "response.custom_tool_call_input.done": ("custom", None, "input"),
+}
+TERMINAL = frozenset({"response.completed", "response.incomplete", "response.failed"})
+
+_STRING_RE = regex.compile(r'"(?:[^"\\]|\\.)*"')
+_NUMBER_RE = regex.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?")
+_STRUCT_RE = regex.compile(r"(?:[\s{}\[\],:]|true|false|null)+")
+_WS_RE = regex.compile(r"\s*")
+
+Segment = tuple[int, int, str]  # raw start, raw end, text to emit for it
+
+
+def _norm_index(norm: Normalized, raw_i: int) -> int:
+    return raw_i if norm.index_map is None else bisect.bisect_left(norm.index_map, raw_i)
+
+
+def _raw_index(norm: Normalized, norm_i: int, raw_len: int) -> int:
+    m = norm.index_map
+    if m is None:
+        return norm_i
+    return m[norm_i] if norm_i < len(m) else raw_len
+
+
+class Slot:
+    """One text field of one queued event, waiting for its channel to say what is final."""
+
+    __slots__ = ("entry", "path", "text", "raw_end")
+
+    def __init__(self, entry: "Entry", path: tuple[Any, ...], raw_end: int):
+        self.entry, self.path, self.text, self.raw_end = entry, path, "", raw_end
+
+    def close(self) -> None:
+        _set_path(self.entry.obj, self.path, self.text)
+        self.entry.open -= 1
+
+
+class Entry:
+    """A queued event: sent once none of its slots is open."""
+
+    __slots__ = ("event", "obj", "open", "modified")
+
+    def __init__(self, event: SSEEvent, obj: Any = None):
+        self.event, self.obj, self.open, self.modified = event, obj, 0, False
+
+    def encode(self) -> bytes:
+        ev = self.event
+        if self.modified:
+            ev = SSEEvent(ev.event, orjson.dumps(self.obj).decode(), ev.id, ev.retry, ev.comments)
+        return encode_event(ev)
+
+
+def _get_path(obj: Any, path: tuple[Any, ...]) -> Any:
+    for p in path:
+        obj = obj[p]
+    return obj
+
+
+def _set_path(obj: Any, path: tuple[Any, ...], value: Any) -> None:
+    for p in path[:-1]:
+        obj = obj[p]
+    obj[path[-1]] = value
+
+
+class Channel:
+    """Raw text of one output channel; releases scrubbed text as it becomes final."""
+
+    def __init__(self, owner: "StreamRedactor", json_args: bool):
+        self.owner = owner
+        self.raw = ""
+        self.released = 0
+        self.emitted: list[str] = []
+        self.json_args = json_args
+        self.pending: Slot | None = None
+        self.closed = False
+
+    @property
+    def held(self) -> int:
+        return len(self.raw) - self.released
+
+    @property
+    def emitted_text(self) -> str:
+        return "".join(self.emitted)
+
+    # -- release ------------------------------------------------------------------------------
+    def _release(self, final: bool) -> list[Segment]:
+        if self.json_args:
+            segs = self._release_json(final)
+            if segs is not None:
+                return segs
+            self.json_args = False  # not JSON after all: scrub the rest as plain text
+        return self._release_text(final)
+
+    def _release_text(self, final: bool) -> list[Segment]:
+        start = self.released
+        if start >= len(self.raw):
+            return []
+        ctx_start = max(0, start - LOOKBACK)
+        seg = self.raw[ctx_start:]
+        norm = normalize(seg)
+        npos = _norm_index(norm, start - ctx_start)
+        owner = self.owner
+        hits, hold, found = owner.redactor.scan(norm.text, "response", owner.known, pos=npos,
+                                                partial=not final, tail=TAIL)
+        if found:
+            owner.add_known(found)
+        out: list[Segment] = []
+        pos = start
+        for h in hits:
+            s = ctx_start + _raw_index(norm, h.start, len(seg))
+            e = ctx_start + _raw_index(norm, h.end - 1, len(seg)) + 1
+            if s > pos:
+                out.append((pos, s, self.raw[pos:s]))
+            out.append((s, e, h.replacement))
+            owner.counts[h.rule] = owner.counts.get(h.rule, 0) + 1
+            pos = e
+        end = ctx_start + _raw_index(norm, hold, len(seg))
+        if end > pos:
+            out.append((pos, end, self.raw[pos:end]))
+        self.released = max(end, pos)
+        return out
+
+    def _release_json(self, final: bool) -> list[Segment] | None:
+        """Token by token, as ``jsontext.scrub_json_text`` does; None if this is not JSON."""
+        buf, i, out = self.raw, self.released, []
+        owner = self.owner
+        while i < len(buf):
+            c = buf[i]
+            if c == '"':
+                m = _STRING_RE.match(buf, i)
+                if m is None:
+                    if final:
+                        return None
+                    break
+                j = m.end()
+                k = _WS_RE.match(buf, j).end()
+                if k == len(buf) and not final:
+                    break  # key or value? the next character tells
+                token = m.group()
+                out.append((i, j, token if k < len(buf) and buf[k] == ":" else scrub_token(token, owner.scrub_value)))
+                i = j
+            elif c == "-" or c.isdigit():
+                m = _NUMBER_RE.match(buf, i)
+                if m is None or (m.end() == len(buf) and not final):
+                    if m is None and final:
+                        return None
+                    break
+                out.append((i, m.end(), scrub_token(m.group(), owner.scrub_value)))
+                i = m.end()
+            else:
+                m = _STRUCT_RE.match(buf, i)
+                if m is None:
+                    if not final and buf[i:].isalpha() and any(w.startswith(buf[i:]) for w in ("true", "false", "null")):
+                        break
+                    self.released = i
+                    out_rest = self._release_text_from(i, final)
+                    return out + out_rest
+                out.append((i, m.end(), m.group()))
+                i = m.end()
+        self.released = i
+        return out
+
+    def _release_text_from(self, i: int, final: bool) -> list[Segment]:
+        self.json_args = False
+        self.released = i
+        return self._release_text(final)
+
+    # -- slots -----------------------------------------------------------------------------------
+    def deliver(self, entry: Entry, path: tuple[Any, ...], text: str) -> None:
+        """A delta arrived: release what is final; hold this delta if its tail is held."""
+        self.raw += text
+        segs = self._release(final=False)
+        slot = Slot(entry, path, len(self.raw))
+        entry.open += 1
+        entry.modified = True
+        if self.pending is not None:
+            before, after = _split(segs, self.pending.raw_end)
+            self._close(self.pending, before)
+            self.pending = None
+            slot.text = after
+        else:
+            slot.text = "".join(s[2] for s in segs)
+        self.emitted.append(slot.text)
+        if self.held:
+            self.pending = slot
+        else:
+            slot.close()
+        self.owner.note_held(self.held)
+
+    def _close(self, slot: Slot, extra: str) -> None:
+        slot.text += extra
+        if extra:
+            self.emitted.append(extra)
+        slot.close()
+
+    def finish(self) -> None:
+        """The channel ended: everything is final and goes into the held delta."""
+        if self.closed:
+            return
+        self.closed = True
+        segs = self._release(final=True)
+        text = "".join(s[2] for s in segs)
+        if self.pending is not None:
+            self._close(self.pending, text)
+            self.pending = None
+        elif text:  # cannot happen: text is only held behind a held delta
+            raise AssertionError("held text without a held delta")
+
+    def abort(self) -> None:
+        """Upstream broke off: send the held delta with what was final, drop the rest."""
+        self.closed = True
+        if self.pending is not None:
+            self.pending.close()
+            self.pending = None
+        self.released = len(self.raw)
+
+
+def _split(segs: list[Segment], boundary: int) -> tuple[str, str]:
+    before, after = [], []
+    for s, e, text in segs:
+        if e <= boundary or (s < boundary and text is not None and e - s != len(text)):
+            before.append(text)  # a replacement spanning the boundary stays with the earlier delta
+        elif s >= boundary:
+            after.append(text)
+        else:
+            cut = boundary - s
+            before.append(text[:cut])
+            after.append(text[cut:])
+    return "".join(before), "".join(after)
+
+
+class StreamRedactor:
+    """Feed raw (decoded) SSE bytes, get scrubbed SSE bytes; see the module docstring."""
+
+    def __init__(self, redactor: Redactor, *, known: Iterable[KnownValue] = (), direction: str = "response"):
+        self.redactor = redactor
+        self.direction = direction
+        self.known: list[KnownValue] = list(known)
+        self._known_keys = {k.value.lower() for k in self.known}
+        self.decoder = SSEDecoder()
+        self.channels: dict[tuple[Any, ...], Channel] = {}
+        self.queue: deque[Entry] = deque()
+        self.counts: dict[str, int] = {}
+        self.completed = False
+        self.aborted = False
+        self.held_max = 0
+        self.events = 0
+        self.usage: Any = None
+        self.response_id: str | None = None
+        self.emitted_bytes = 0
+        self._sha = hashlib.sha256()
+
+    # -- public ------------------------------------------------------------------------------------
+    def feed(self, data: bytes) -> bytes:
+        if self.aborted or not data:
+            return b""
+        try:
+            events = self.decoder.feed(data)
+        except ValueError as e:
+            raise UpstreamError(f"the upstream sent an SSE frame that cannot be parsed ({e})",
+                                code="upstream_bad_stream") from None
+        for ev in events:
+            self.events += 1
+            self._event(ev)
+        return self._drain()
+
+    def flush(self) -> bytes:
+        """End of the upstream body. A stream that did not finish drops what is still held."""
+        if self.aborted:
+            return b""
+        if not self.completed or self.decoder.pending_bytes:
+            self.completed = False
+            self.abort()
+            return self._drain(force=True)
+        for ch in self.channels.values():
+            ch.finish()
+        return self._drain()
+
+    def abort(self) -> None:
+        for ch in self.channels.values():
+            ch.abort()
+        self.aborted = True
+
+    def emitted_sha256(self) -> str:
+        return self._sha.hexdigest()
+
+    # -- helpers for channels -----------------------------------------------------------------------
+    def add_known(self, found: Iterable[KnownValue]) -> None:
+        for k in found:
+            key = k.value.lower()
+            if key not in self._known_keys:
+                self._known_keys.add(key)
+                self.known.append(k)
+
+    def note_held(self, held: int) -> None:
+        if held > self.held_max:
+            self.held_max = held
+
+    def scrub_value(self, text: str) -> str:
+        r = self.redactor.redact(text, self.direction, self.known)
+        if r.counts:
+            add_counts(self.counts, r.counts)
+            if r.found:
+                self.add_known(r.found)
+        return r.text
+
+    def scrub_json(self, node: Any) -> Any:
+        report = ScrubReport()
+
+        def text_fn(s: str) -> str:
+            r = self.redactor.redact(s, self.direction, self.known)
+            if r.counts:
+                add_counts(report.counts, r.counts)
+            return r.text
+
+        out = _Walk(text_fn, "allow", report).schema(node)
+        add_counts(self.counts, report.counts)
+        return out
+
+    def _channel(self, key: tuple[Any, ...], json_args: bool) -> Channel:
+        ch = self.channels.get(key)
+        if ch is None:
+            ch = self.channels[key] = Channel(self, json_args)
+        return ch
+
+    # -- events ------------------------------------------------------------------------------------
+    def _drain(self, force: bool = False) -> bytes:
+        out = []
+        q = self.queue
+        while q and (q[0].open == 0 or force):
+            entry = q.popleft()
+            if entry.open and force:
+                entry.open = 0
+            out.append(entry.encode())
+        data = b"".join(out)
+        if data:
+            self.emitted_bytes += len(data)
+            self._sha.update(data)
+        return data
+
+    def _event(self, ev: SSEEvent) -> None:
+        entry = Entry(ev)
+        self.queue.append(entry)
+        if ev.comments:
+            entry.event = SSEEvent(ev.event, ev.data, ev.id, ev.retry, tuple(self.scrub_value(c) for c in ev.comments))
+        data = ev.data
+        if data is None:
+            return
+        if data == "[DONE]":
+            for ch in self.channels.values():
+                ch.finish()
+            self.completed = True
+            return
+        try:
+            obj = orjson.loads(data)
+        except orjson.JSONDecodeError:
+            scrubbed = self.scrub_value(data)
+            if scrubbed != data:
+                entry.event = SSEEvent(entry.event.event, scrubbed, ev.id, ev.retry, entry.event.comments)
+            return
+        entry.obj = obj
+        if isinstance(obj, dict) and isinstance(obj.get("type"), str):
+            self._responses_event(entry, obj)
+        elif isinstance(obj, dict) and obj.get("object") == "chat.completion.chunk":
+            self._chat_chunk(entry, obj)
+        else:
+            entry.obj = self.scrub_json(obj)
+            entry.modified = True
+
+    def _responses_event(self, entry: Entry, obj: dict[str, Any]) -> None:
+        etype = obj["type"]
+        oi = obj.get("output_index")
+        if etype in RESPONSES_DELTAS and isinstance(obj.get("delta"), str):
+            kind, idx_field = RESPONSES_DELTAS[etype]
+            key = (kind, oi, obj.get(idx_field) if idx_field else None)
+            _drop_logprobs(entry, obj)
+            self._channel(key, kind == "args").deliver(entry, ("delta",), obj["delta"])
+            return
+        if etype in RESPONSES_DONES:
+            kind, idx_field, field = RESPONSES_DONES[etype]
+            key = (kind, oi, obj.get(idx_field) if idx_field else None)
+            slots = [(key, (field,))]
+            _drop_logprobs(entry, obj)
+        elif etype in ("response.content_part.done", "response.content_part.added"):
+            slots = _part_slots(obj.get("part"), oi, obj.get("content_index"), ("part",))
+        elif etype in ("response.reasoning_summary_part.done", "response.reasoning_summary_part.added"):
+            part = obj.get("part")
+            slots = [(("summary", oi, obj.get("summary_index")), ("part", "text"))] if isinstance(part, dict) and "text" in part else []
+        elif etype in ("response.output_item.done", "response.output_item.added"):
+            slots = _item_slots(obj.get("item"), oi, ("item",))
+        elif isinstance(obj.get("response"), dict):
+            slots = []
+            output = obj["response"].get("output")
+            if isinstance(output, list):
+                for i, item in enumerate(output):
+                    slots.extend(_item_slots(item, i, ("response", "output", i)))
+            rid = obj["response"].get("id")
+            if isinstance(rid, str):
+                self.response_id = rid
+            if etype in TERMINAL:
+                for ch in self.channels.values():
+                    ch.finish()
+                self.completed = True
+                usage = obj["response"].get("usage")
+                if isinstance(usage, dict):
+                    from .flowstate import _numbers_only
+                    self.usage = _numbers_only(usage)
+        else:
+            slots = []
+        self._finish_and_substitute(entry, obj, slots, closing=etype.endswith(".done") or etype in TERMINAL)
+
+    def _finish_and_substitute(self, entry: Entry, obj: dict[str, Any], slots: list[tuple[Any, Any]],
+                               closing: bool) -> None:
+        """Text of finished channels is the channel's emitted text; the rest is scrubbed whole."""
+        substitutes: list[tuple[tuple[Any, ...], str]] = []
+        for key, path in slots:
+            ch = self.channels.get(key)
+            if ch is None:
+                continue
+            try:
+                upstream_text = _get_path(obj, path)
+            except (KeyError, IndexError, TypeError):
+                continue
+            if closing:
+                ch.finish()
+            if ch.closed and upstream_text == ch.raw:
+                substitutes.append((path, ch.emitted_text))
+                _set_path(obj, path, "")
+        new = self.scrub_json(obj)
+        for path, text in substitutes:
+            _set_path(new, path, text)
+        entry.obj = new
+        entry.modified = True
+
+    def _chat_chunk(self, entry: Entry, obj: dict[str, Any]) -> None:
+        if isinstance(obj.get("id"), str):
+            self.response_id = obj["id"]
+        if isinstance(obj.get("usage"), dict):
+            from .flowstate import _numbers_only
+            self.usage = _numbers_only(obj["usage"])
+        choices = obj.get("choices")
+        if not isinstance(choices, list):
+            return
+        for ci, choice in enumerate(choices):
+            if not isinstance(choice, dict):
+                continue
+            idx = choice.get("index", ci)
+            if choice.get("logprobs"):
+                choice["logprobs"] = None
+                entry.modified = True
+            delta = choice.get("delta")
+            if isinstance(delta, dict):
+                for field in ("content", "refusal", "reasoning_content"):
+                    if isinstance(delta.get(field), str):
+                        self._channel(("chat", idx, field), False).deliver(
+                            entry, ("choices", ci, "delta", field), delta[field])
+                calls = delta.get("tool_calls")
+                if isinstance(calls, list):
+                    for ti, call in enumerate(calls):
+                        fn = call.get("function") if isinstance(call, dict) else None
+                        if isinstance(fn, dict) and isinstance(fn.get("arguments"), str):
+                            tkey = ("chat_tool", idx, call.get("index", ti))
+                            self._channel(tkey, True).deliver(
+                                entry, ("choices", ci, "delta", "tool_calls", ti, "function", "arguments"),
+                                fn["arguments"])
+            if choice.get("finish_reason"):
+                for key, ch in self.channels.items():
+                    if key[1] == idx:
+                        ch.finish()
+
+
+def _drop_logprobs(entry: Entry, obj: dict[str, Any]) -> None:
+    """Token log-probabilities would spell out scrubbed text token by token: not passed on."""
+    if obj.get("logprobs"):
+        obj["logprobs"] = []
+        entry.modified = True
+
+
+def _part_slots(part: Any, oi: Any, ci: Any, prefix: tuple[Any, ...]) -> list[tuple[Any, Any]]:
+    if not isinstance(part, dict):
+        return []
+    ptype = part.get("type")
+    if ptype == "output_text":
+        return [(("text", oi, ci), prefix + ("text",))]
+    if ptype == "refusal":
+        return [(("refusal", oi, ci), prefix + ("refusal",))]
+    if ptype == "reasoning_text":
+        return [(("reasoning", oi, ci), prefix + ("text",))]
+    return []
+
+
+def _item_slots(item: Any, oi: Any, prefix: tuple[Any, ...]) -> list[tuple[Any, Any]]:
+    if not isinstance(item, dict):
+        return []
+    itype = item.get("type")
+    out: list[tuple[Any, Any]] = []
+    if itype == "message" and isinstance(item.get("content"), list):
+        for ci, part in enumerate(item["content"]):
+            out.extend(_part_slots(part, oi, ci, prefix + ("content", ci)))
+    elif itype == "function_call":
+        out.append((("args", oi, None), prefix + ("arguments",)))
+    elif itype == "custom_tool_call":
+        out.append((("custom", oi, None), prefix + ("input",)))
+    elif itype == "reasoning":
+        for si, s in enumerate(item.get("summary") or []):
+            if isinstance(s, dict):
+                out.append((("summary", oi, si), prefix + ("summary", si, "text")))
+        for ci, part in enumerate(item.get("content") or []):
+            out.extend(_part_slots(part, oi, ci, prefix + ("content", ci)))
+    return out
