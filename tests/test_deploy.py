@@ -28,14 +28,15 @@ DOCKERIGNORE = ROOT / ".dockerignore"
 CONTAINER_CONFIG = ROOT / "deploy" / "container-config.yaml"
 K8S = ROOT / "deploy" / "kubernetes" / "werker-proxy-sidecar.yaml"
 COMPOSE = ROOT / "deploy" / "compose.yaml"
-DOCS = ROOT / "docs" / "deploy.md"
+DOCS = ROOT / "README.md"
 
-# Facts from DESIGN.md / the CLI contract. Hard-coded here until the package exposes
-# them (TODO(lead): import the defaults from werker_proxy instead).
-PROXY_PORT = 8080  # default --listen-port
-ADMIN_PORT = 9090  # admin listener (GET /healthz, /metrics)
+# Facts taken from the package, so the deployment files are checked against the code.
+from werker_proxy.cli import CONFIG_ENV  # noqa: E402
+from werker_proxy.config import AdminSettings  # noqa: E402
+from werker_proxy.runner import DEFAULT_PORT as PROXY_PORT  # noqa: E402
+
+ADMIN_PORT = AdminSettings().port  # admin listener (GET /healthz, /metrics)
 CA_CERT_NAME = "mitmproxy-ca-cert.pem"  # `werker-proxy ca` prints <state_dir>/<this>
-CONFIG_ENV = "WERKER_PROXY_CONFIG"
 UNIT_BINARY = "/opt/werker-proxy/venv/bin/werker-proxy"  # documented install location
 MAX_EXPOSURE = 2.0
 
@@ -543,7 +544,7 @@ def test_ports_agree_everywhere(final_stage, unit_config, container_config, k8s_
 
 
 def test_docs_match_the_files():
-    """docs/deploy.md names the install location, CA path, and the enable/reload/log commands."""
+    """The README names the install location, CA path, and the enable/reload/log commands."""
     text = DOCS.read_text()
     for needle in (
         UNIT_BINARY,
