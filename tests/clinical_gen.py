@@ -77,7 +77,7 @@ LAST = ("Smith Johnson Okafor Natarajan Al-Farsi O'Brien McAllister Nguyen Kowal
         "Szymanski Trujillo Umeh Valdivia Wojcik Xiong Yilmaz Zamora Brightwater Kettleborough "
         "Farouk Abdi Chukwu Sorensen Moreau Ferreira Okonkwo Hashemi Petrov Mahlangu").split()
 PARTICLE_LAST = ["de la Cruz", "van der Berg", "da Silva", "del Rosario", "von Essen", "Le Roux",
-                 "bin Salleh", "Van Buren", "St. Pierre", "ten Brink", "de Vries", "Mac an tSaoir",
+                 "bin Salleh", "Van Buren", "St. Pierre", "ten Brink", "de Vries",
                  "dos Santos", "El-Amin", "al-Rashid"]
 CRED = ["MD", "DO", "NP", "PA-C", "RN", "FNP-BC", "PharmD", "MD, PhD", "DNP, APRN", "MD, FACC",
         "LCSW", "DPM"]
@@ -838,13 +838,131 @@ def s_misc(g):
         b.t("\n")
 
 
+def s_narrative(g):
+    """Harder phrasings: names as sentence subjects, possessives, care teams, odd formats."""
+    b, r = g.b, g.r
+    p = g.pt
+    for k in r.sample(range(12), r.randint(2, 5)):
+        if k == 0:
+            emit_name(g, p, r.choice([0, 0, 4]))
+            b.t(r.choice([" is a ", " is an "]) if False else " is a ")
+            if g.age90 and r.random() < .5:
+                age_(g)
+            else:
+                b.c("AGE", f"{r.randint(20, 89)}-year-old")
+            b.t(" " + r.choice(["woman", "man", "retired teacher", "patient"]) + " seen for " + r.choice(DX) + ". ")
+        elif k == 1:
+            b.t(p.title + " ")
+            b.i("NAME", p.last + "'s")
+            b.t(" " + g.relation + " ")
+            b.i("NAME", g.rel.first)
+            b.t(" called on ")
+            g.date(r.choice([0, 2, 5, 6, 11, 12]))
+            b.t(". ")
+        elif k == 2:
+            b.t("Care team: ")
+            emit_doctor(g, g.docs[1], r.choice([0, 3]))
+            b.t(" (cardiology), ")
+            emit_name(g, g.docs[2], 0)
+            b.t(", RN. ")
+        elif k == 3:
+            b.t(r.choice(["Phone: ", "Cell "]))
+            a, m, e = g.phone[:3], g.phone[3:6], g.phone[6:]
+            b.i("PHONE", r.choice([f"{a}/{m}-{e}", f"({a})-{m}-{e}", f"{a} {m}-{e}", f"{a}-{m}{e}"]))
+            b.t(". ")
+        elif k == 4:
+            b.t(r.choice(["Next appointment ", "Seen again on ", "Labs drawn "]))
+            y, m, d = r.randint(2019, 2026), r.randint(1, 12), r.randint(1, 28)
+            st = r.randrange(4)
+            if st == 0:
+                val, parts = f"{MON3[m - 1]}-{d:02d}-{y}", ((0, 3), (4, 6))
+            elif st == 1:
+                val, parts = f"{y}-{MON3[m - 1]}-{d:02d}", ((5, 8), (9, 11))
+            elif st == 2:
+                val, parts = f"{m}.{d}.{y}", ((0, len(str(m))), (len(str(m)) + 1, len(str(m)) + 1 + len(str(d))))
+            else:
+                val, parts = f"{MONTHS[m - 1].lower()} {d}", ((0, len(MONTHS[m - 1])), (len(MONTHS[m - 1]) + 1, len(MONTHS[m - 1]) + 1 + len(str(d))))
+            b.i("DATE", val, parts)
+            b.t(". ")
+        elif k == 5:
+            words = ["ninety", "ninety-one", "ninety-two", "ninety-three", "ninety-five", "ninety-eight", "one hundred"]
+            b.t("Patient is a ")
+            b.i("AGE", r.choice(words))
+            b.t("-year-old. ")
+        elif k == 6:
+            emit_name(g, p, 0)
+            b.t(r.choice([" denies chest pain. ", " reports improved sleep. ", " was seen in clinic. "]))
+        elif k == 7:
+            b.t("Mother's name: ")
+            emit_name(g, g.rel, 0)
+            b.t(". ")
+        elif k == 8:
+            b.t(r.choice(["Pt. ", "Patient "]))
+            emit_name(g, p, 0)
+            b.t(r.choice([" arrived ", " was triaged at "]))
+            b.c("TIME", f"{r.randint(0, 23):02d}:{r.choice(['10', '25'])}")
+            b.t(". ")
+        elif k == 9:
+            b.t("Lives at ")
+            b.i("ADDRESS", f"{g.street_no} {g.street}")
+            b.t(" in ")
+            b.i("CITY", g.city)
+            b.t(". ")
+        elif k == 10:
+            b.t("Insurance: ")
+            b.t(r.choice(["Aetna", "BCBS", "Cigna"]) + " ")
+            b.i("MEMBER_ID", g.member)
+            b.t(r.choice([" (group ", " grp # "]))
+            b.i("MEMBER_ID", str(r.randint(10000, 999999)))
+            b.t(r.choice([") ", " "]))
+        else:
+            b.t("Record #")
+            b.i("MRN", str(r.randint(100000, 999999)))
+            b.t(". ")
+    b.t("\n")
+
+
+def d_fhir(g):
+    b, r = g.b, g.r
+    p = g.pt
+    b.t('{"resourceType": "Patient", "id": "')
+    b.i("MRN", g.pid)
+    b.t('", "identifier": [{"system": "urn:oid:2.16.840.1.113883.4.1", "value": "')
+    b.i("SSN", f"{g.ssn[:3]}-{g.ssn[3:5]}-{g.ssn[5:]}")
+    b.t('"}], "name": [{"family": "')
+    b.i("NAME", p.last)
+    b.t('", "given": ["')
+    b.i("NAME", p.first)
+    b.t('"]}], "telecom": [{"system": "phone", "value": "')
+    b.i("PHONE", fmt_phone(r, g.phone, r.choice([0, 1, 2])))
+    b.t('"}, {"system": "email", "value": "')
+    b.i("EMAIL", g.email)
+    b.t('"}], "gender": "' + ("female" if p.sex == "F" else "male") + '", "birthDate": "')
+    g.dob_(3)
+    b.t('", "address": [{"line": ["')
+    b.i("ADDRESS", f"{g.street_no} {g.street}")
+    b.t('"], "city": "')
+    b.i("CITY", g.city)
+    b.t(f'", "state": "{g.st}", "postalCode": "')
+    b.i("ZIP", g.zip)
+    b.t('"}], "generalPractitioner": [{"display": "')
+    emit_doctor(g, g.docs[0], r.choice([0, 3]))
+    b.t('"}], "extension": [{"url": "http://hl7.org/fhir/StructureDefinition/patient-birthPlace", "valueString": "')
+    b.c("VERSION", r.choice(VERSIONS))
+    b.t('"}], "condition": [{"code": "')
+    b.c("ICD10", r.choice(ICD))
+    b.t('", "onset": "')
+    b.c("YEAR", str(r.randint(1990, 2024)))
+    b.t('"}]}\n')
+
+
 # --------------------------------------------------------------------------- document kinds
 
 def d_visit(g):
     b, r = g.b, g.r
     b.t(r.choice(["PROGRESS NOTE\n", "Clinic Visit Note\n", "OUTPATIENT NOTE\n", "SOAP note\n", ""]))
     s_header(g)
-    secs = [s_hpi, s_meds, s_vitals, s_assess, s_contact, s_misc, s_misc]
+    secs = [s_hpi, s_meds, s_vitals, s_assess, s_contact, s_misc, s_misc, s_narrative]
     r.shuffle(secs)
     for s in secs[:r.randint(4, 7)]:
         s(g)
@@ -863,6 +981,8 @@ def d_discharge(g):
     emit_doctor(g, g.docs[0])
     b.t("\n")
     s_hpi(g)
+    if r.random() < 0.5:
+        s_narrative(g)
     b.t("Hospital course: ")
     for _ in range(r.randint(3, 7)):
         g.clin()
@@ -1230,7 +1350,7 @@ def d_claim(g):
 
 KINDS = [("visit_note", d_visit, 5), ("discharge_summary", d_discharge, 3), ("referral_letter", d_referral, 3),
          ("portal_message", d_portal, 3), ("json_tool_output", d_json, 2), ("hl7_v2", d_hl7, 2),
-         ("csv", d_csv, 1), ("claim_form", d_claim, 1)]
+         ("csv", d_csv, 1), ("claim_form", d_claim, 1), ("fhir_json", d_fhir, 1)]
 _KIND_NAMES = [k[0] for k in KINDS]
 _KIND_FN = {k[0]: k[1] for k in KINDS}
 _KIND_W = [k[2] for k in KINDS]
@@ -1261,17 +1381,23 @@ def align(original: str, redacted: str):
     kept = bytearray(len(original))
     pieces = []
     last = 0
+    tok_iter = []
     for m in _TOKEN_RE.finditer(redacted):
         pieces.append((False, redacted[last:m.start()]))
         pieces.append((True, None))
+        tok_iter.append(slice(m.start(), m.end()))
         last = m.end()
     pieces.append((False, redacted[last:]))
     pos = 0
     pending = False
     for is_tok, lit in pieces:
         if is_tok:
-            pending = True
-            continue
+            tok = redacted[tok_iter.pop(0)]
+            if not pending and original.startswith(tok, pos):
+                lit = tok  # a literal "[I10]" in the original, not a replacement
+            else:
+                pending = True
+                continue
         if not lit:
             continue
         if pending:

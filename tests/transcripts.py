@@ -24,7 +24,7 @@ __all__ = ["Call", "Refusal", "Text", "channels", "chat_transcript", "parse", "r
 
 MODEL = "werker-med-1"
 CREATED = 1_730_000_000
-RESP_ID = "resp_0123456789abcdef0123456789abcdef0123456789abcdef"
+RESP_ID = "resp_abcdefABCDEFabcdefABCDEFabcdefABCDEFabcdef01"
 CHAT_ID = "chatcmpl-AbCdEfGhIjKlMnOpQrStUvWxYz012"
 
 
@@ -77,7 +77,7 @@ def _response(status: str, output: list[dict[str, Any]], usage: bool) -> dict[st
 
 
 def _item_id(i: int, out: Output) -> str:
-    return ("fc_" if isinstance(out, Call) else "msg_") + f"{i:02d}" + "0123456789abcdef" * 3
+    return ("fc_" if isinstance(out, Call) else "msg_") + f"{i:02d}" + "abcdefABCDEFghijkl" * 3
 
 
 def _part(out: Text | Refusal, text: str) -> dict[str, Any]:

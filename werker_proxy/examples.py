@@ -26,7 +26,9 @@ def run_examples(settings: Settings) -> tuple[list[str], int]:
                 except RedactionFailed as e:
                     failures.append(f"{rule.where}: rule {rule.name}: {e.message}")
                     continue
-                if expect and not hits:
+                if expect and not rule.may_match(normalize(ex).text):
+                    failures.append(f"{rule.where}: rule {rule.name}: `requires` finds nothing in match example {ex!r}")
+                elif expect and not hits:
                     failures.append(f"{rule.where}: rule {rule.name}: finds nothing in match example {ex!r}")
                 elif not expect and hits:
                     found = ", ".join(repr(ex[h.start:h.end]) for h in hits)

@@ -26,6 +26,7 @@ from .rules import Rule, RuleSet
 from .validators import VALIDATORS
 
 KNOWN_RULE = "known_phi"
+LOOKBEHIND_GATE = 512  # a gate may be satisfied by text this far before the scan position
 # Parts of a found name that are not worth scrubbing on their own elsewhere.
 _NAME_STOPWORDS = frozenset(
     """mr mrs ms miss dr prof md do rn np pa phd jr sr ii iii iv the and of de la del van von
@@ -89,8 +90,9 @@ def known_values_from(value: str, rule: Rule) -> list[KnownValue]:
 class Redactor:
     """Compiled rules for both directions; cheap to call, safe to share between flows."""
 
-    def __init__(self, ruleset: RuleSet, *, rule_timeout_s: float = 0.5):
+    def __init__(self, ruleset: RuleSet, *, rule_timeout_s: float = 0.5, gates: bool = True):
         self.ruleset = ruleset
+        self.gates = gates  # off only to compare against the plain engine
         self.rule_timeout_s = rule_timeout_s
         self._order = {r.name: i for i, r in enumerate(ruleset.rules)}
         tokens = sorted({r.replacement for r in ruleset.rules} | {KnownValue("").replacement}, key=len, reverse=True)
@@ -106,6 +108,8 @@ class Redactor:
         """
         hits: list[Hit] = []
         hold = len(text)
+        if self.gates and not partial and not rule.may_match(text, max(0, pos - LOOKBEHIND_GATE)):
+            return hits, hold
         order = self._order[rule.name]
         horizon = len(text) - tail
         try:
@@ -131,26 +135,56 @@ class Redactor:
 
     def _known_hits(self, text: str, known: Iterable[KnownValue], pos: int = 0, partial: bool = False,
                     tail: int = 0) -> tuple[list[Hit], int]:
+        """Literal, case-insensitive, whole-word occurrences of known values (``str.find``, C speed)."""
         by_value: dict[str, KnownValue] = {}
         for k in known:
             key = normalize(k.value).text.lower()
             if len(key) >= 2 and key not in by_value:
                 by_value[key] = k
-        hold = len(text)
+        n = len(text)
+        hold = n
         if not by_value:
             return [], hold
+        lower = text.lower()
+        if len(lower) != n:  # a few Unicode letters change length when lowered: use the regex path
+            return self._known_hits_regex(text, by_value, pos, partial)
+        hits = []
+        for value, k in by_value.items():
+            order = self._order.get(k.rule, 10**6)
+            word_start, word_end = _is_word(value[0]), _is_word(value[-1])
+            i = lower.find(value, pos)
+            while i >= 0:
+                e = i + len(value)
+                if not (word_start and i > 0 and _is_word(lower[i - 1])):
+                    if partial and e == n and word_end:
+                        hold = min(hold, i)  # "Grace" might continue as "Graceful"
+                    elif not (word_end and e < n and _is_word(lower[e])):
+                        hits.append(Hit(k.rule, k.label, i, e, k.replacement, order))
+                i = lower.find(value, i + 1)
+            if partial:
+                # the text may end with the beginning of a known value
+                for cut in range(min(len(value) - 1, n - pos), 0, -1):
+                    s = n - cut
+                    if lower.endswith(value[:cut]) and not (word_start and s > 0 and _is_word(lower[s - 1])):
+                        hold = min(hold, s)
+                        break
+        return hits, hold
+
+    def _known_hits_regex(self, text: str, by_value: dict[str, KnownValue], pos: int,
+                          partial: bool) -> tuple[list[Hit], int]:
         values = tuple(sorted(by_value, key=lambda v: (-len(v), v)))
         pattern = _compile_literals(values)
-        hits = []
-        horizon = len(text) - tail
+        hits, hold = [], len(text)
         try:
             for m in pattern.finditer(text, pos, partial=partial, timeout=self.rule_timeout_s):
-                if partial and (m.partial or m.end() > horizon):
+                if partial and (m.partial or m.end() == len(text)):
                     hold = min(hold, m.start())
                     if m.partial:
                         break
-                k = by_value[m.group().lower()]
-                hits.append(Hit(k.rule, k.label, m.start(), m.end(), k.replacement, self._order.get(k.rule, 10**6)))
+                k = by_value.get(m.group().lower())
+                if k is not None:
+                    hits.append(Hit(k.rule, k.label, m.start(), m.end(), k.replacement,
+                                    self._order.get(k.rule, 10**6)))
         except TimeoutError:
             raise RedactionFailed("known-value scan exceeded its time budget", code="rule_timeout") from None
         return hits, hold
@@ -256,6 +290,10 @@ class Redactor:
             counts[h.rule] = counts.get(h.rule, 0) + 1
         out.append(text[pos:])
         return Redacted("".join(out), tuple(mapped), counts, tuple(found))
+
+
+def _is_word(c: str) -> bool:
+    return c.isalnum() or c == "_"
 
 
 def _inside_any(s: int, e: int, spans: list[tuple[int, int]]) -> bool:

@@ -30,7 +30,7 @@ FLAG_NAMES = {
 }
 RULE_KEYS = {
     "name", "label", "pattern", "flags", "context", "validate", "directions",
-    "replacement", "examples", "propagate", "description",
+    "replacement", "examples", "propagate", "description", "requires",
 }
 CONTEXT_KEYS = {"words", "window", "required"}
 DEFAULT_REPLACEMENT = "[{label}]"
@@ -61,6 +61,11 @@ class Rule:
     source: str = "<inline>"
     line: int | None = None
     phi_group: bool = False
+    requires: Any = None  # compiled gate: a text without a match of it cannot match the rule
+
+    def may_match(self, text: str, pos: int = 0) -> bool:
+        """Cheap necessary condition checked before the full pattern runs."""
+        return self.requires is None or self.requires.search(text, pos) is not None
 
     @property
     def where(self) -> str:
@@ -195,6 +200,14 @@ def parse_rule(node: Any, source: str, index: int) -> Rule:
     if not isinstance(propagate, bool):
         raise _fail(source, node, "propagate", where, "propagate must be true or false")
 
+    requires = None
+    if node.get("requires") is not None:
+        if not isinstance(node["requires"], str) or not node["requires"]:
+            raise _fail(source, node, "requires", where, "requires must be a regex every matching text contains")
+        requires = compile_pattern(node["requires"], flags, source, line_of(node, "requires"), where + ".requires")
+    elif context is not None and context.required:
+        requires = context.pattern  # the cue word must be somewhere in the text
+
     examples = node.get("examples") or {}
     if not isinstance(examples, dict) or set(examples) - {"match", "no_match"}:
         raise _fail(source, node, "examples", where, "examples must be a mapping with `match` and `no_match` lists")
@@ -212,6 +225,7 @@ def parse_rule(node: Any, source: str, index: int) -> Rule:
         source=source,
         line=line_of(node),
         phi_group="phi" in compiled.groupindex,
+        requires=requires,
     )
 
 
