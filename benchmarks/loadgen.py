@@ -103,8 +103,12 @@ def build_request(path: str, host_header: str, body: bytes, headers: dict[str, s
 async def run_load(host: str, port: int, requests: list[bytes], *, stream: bool, concurrency: int = 8,
                    count: int = 1000, time_cap: float = 5.0, warmup: int = 0,
                    ssl_ctx: ssl.SSLContext | None = None, server_hostname: str | None = None,
-                   call_timeout: float = 30.0) -> Result:
-    """Run the bounded load; ``requests`` are rotated. Stops at ``count`` calls or ``time_cap`` s."""
+                   call_timeout: float = 30.0, grace: float = 10.0) -> Result:
+    """Run the bounded load; ``requests`` are rotated. Stops at ``count`` calls or ``time_cap`` s.
+
+    Calls in flight at the time cap may finish within ``grace`` more seconds; later ones are
+    abandoned and counted as errors (TimeoutError), so the whole run lasts <= time_cap + grace.
+    """
     assert count > 0 and time_cap > 0
     res = Result()
     conns = [_Conn(host, port, ssl_ctx, server_hostname) for _ in range(concurrency)]
@@ -132,7 +136,7 @@ async def run_load(host: str, port: int, requests: list[bytes], *, stream: bool,
             issued += 1
             try:
                 st, lat, ttfd, nb, blocked = await asyncio.wait_for(
-                    c.call(requests[i % len(requests)], stream), min(call_timeout, max(0.5, deadline + 10 - time.perf_counter())))
+                    c.call(requests[i % len(requests)], stream), min(call_timeout, max(0.5, deadline + grace - time.perf_counter())))
             except Exception as e:  # noqa: BLE001 - count it, reconnect, go on
                 res.errors += 1
                 if res.first_error is None:

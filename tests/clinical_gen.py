@@ -121,6 +121,8 @@ DRUGS = [("metformin", ["500 mg", "850 mg", "1000 mg"]), ("lisinopril", ["10 mg"
          ("empagliflozin", ["10 mg"]), ("semaglutide", ["0.25 mg", "1 mg"]),
          ("acetaminophen", ["650 mg", "1 g"]), ("vancomycin", ["1.25 g", "15 mg/kg"]),
          ("tamsulosin", ["0.4 mg"]), ("hydrochlorothiazide", ["12.5 mg", "25 mg"])]
+BRANDS = ["Eliquis", "Lasix", "Jardiance", "Ozempic", "Lipitor", "Synthroid", "Zoloft", "Norvasc", "Xarelto",
+          "Keppra", "Toprol XL", "Humalog", "Lantus", "Entresto", "Plavix", "Coumadin", "Tylenol", "Zofran"]
 SIG = ["daily", "BID", "TID", "q6h PRN pain", "qHS", "PO once daily", "every 8 hours", "twice a day",
        "q4h PRN wheeze", "weekly", "nightly", "with meals", "x 10 days", "IV q12h"]
 ICD = ["E11.9", "I10", "J45.909", "N18.3", "Z79.4", "M54.5", "F41.1", "K21.9", "E78.5", "I25.10",
@@ -231,7 +233,7 @@ class B:
 def fmt_date(r, y, m, d, style=None):
     """Return (surface, parts) where parts are relative spans of month and day."""
     segs = []  # (text, role)
-    st = style if style is not None else r.randrange(17)
+    st = style if style is not None else r.randrange(19)
     mn, m3 = MONTHS[m - 1], MON_ALT.get(m, MON3[m - 1]) if r.random() < 0.3 else MON3[m - 1]
     sfx = "th" if 11 <= d <= 13 else {1: "st", 2: "nd", 3: "rd"}.get(d % 10, "th")
     if st == 0:
@@ -269,8 +271,12 @@ def fmt_date(r, y, m, d, style=None):
     elif st == 15:
         segs = [(f"{d}", "d"), (r.choice([" ", "-"]), ""), (m3.upper() if r.random() < .5 else m3, "m"),
                 (r.choice([" ", "-"]) + str(y), "")]
-    else:
+    elif st == 16:
         segs = [(mn.upper() if r.random() < .3 else mn, "m"), (" ", ""), (str(d), "d"), (f" {y}", "")]
+    elif st == 17:  # month + year only: the month must go
+        segs = [(r.choice([mn, m3, m3 + "."]), "m"), (f" {y}", "")]
+    else:
+        segs = [(f"{m:02d}" if r.random() < .5 else str(m), "m"), (f"/{y}", "")]
     out, parts, n = [], [], 0
     for s, role in segs:
         if role:
@@ -463,6 +469,8 @@ class G:
         w = what if what is not None else r.randrange(14)
         if w == 0:
             d, doses = r.choice(DRUGS)
+            if r.random() < 0.3:
+                d = d.capitalize() if r.random() < 0.6 else r.choice(BRANDS)
             b.c("DRUG", f"{d} {r.choice(doses)}")
             b.t(" " + r.choice(SIG))
         elif w == 1:
@@ -1264,13 +1272,18 @@ def d_hl7(g):
 
 def d_csv(g):
     b, r = g.b, g.r
-    cols = ["last_name", "first_name", "dob", "mrn", "phone", "icd10", "cpt", "visit_date", "hba1c"]
+    if r.random() < 0.25:
+        return d_lab_csv(g)
+    cols = ["name", "dob", "mrn", "phone", "icd10", "cpt", "visit_date", "hba1c"]
     r.shuffle(cols)
-    cols = cols[:r.randint(5, 9)]
-    for must in ("last_name", "dob"):
+    cols = cols[:r.randint(5, 8)]
+    for must in ("name", "dob"):
         if must not in cols:
             cols.insert(0, must)
-    b.t(",".join(cols) + "\n")
+    k = cols.index("name")
+    name_style = r.randrange(3)
+    cols[k:k + 1] = [["last_name", "first_name"], ["patient_name"], ["patient_name_lf"]][name_style]
+    b.t(",".join(c.replace("_lf", "") for c in cols) + "\n")
     for _ in range(r.randint(3, 8)):
         h = G(r) if r.random() < 0.8 else g
         row_started = False
@@ -1278,7 +1291,11 @@ def d_csv(g):
             if row_started:
                 b.t(",")
             row_started = True
-            if c == "last_name":
+            if c == "patient_name":
+                b.i("NAME", f"{h.pt.first} {h.pt.last}")
+            elif c == "patient_name_lf":
+                b.i("NAME", f'"{h.pt.last}, {h.pt.first}"')
+            elif c == "last_name":
                 b.i("NAME", h.pt.last)
             elif c == "first_name":
                 b.i("NAME", h.pt.first)
@@ -1299,6 +1316,102 @@ def d_csv(g):
             else:
                 b.c("LAB", f"{r.uniform(5.1, 11.0):.1f}")
         b.t("\n")
+
+
+def d_lab_csv(g):
+    """Lab export: one patient header line, then result rows full of clinical values."""
+    b, r = g.b, g.r
+    b.t("# patient: ")
+    emit_name(g, g.pt, r.choice([0, 5]))
+    b.t(", MRN ")
+    b.i("MRN", g.mrn)
+    b.t("\ncollected,test,value,unit,loinc,flag\n")
+    for _ in range(r.randint(3, 8)):
+        g.date(r.choice([0, 3]))
+        name, f, lo, hi = r.choice(LABS)
+        unit = f.split(" ", 1)[1] if " " in f else ""
+        b.t("," + name + ",")
+        b.c("LAB", f"{r.uniform(lo, hi):.1f}")
+        b.t("," + unit + ",")
+        b.c("LOINC", r.choice(LOINC))
+        b.t("," + r.choice(["", "H", "L", "N"]) + "\n")
+
+
+def d_log(g):
+    """Tool output as key=value log lines (EHR audit / integration engine)."""
+    b, r = g.b, g.r
+    for _ in range(r.randint(3, 7)):
+        y, m, d = r.randint(2020, 2026), r.randint(1, 12), r.randint(1, 28)
+        b.i("DATE", f"{y}-{m:02d}-{d:02d}", ((5, 7), (8, 10)))
+        b.t(f"T{r.randint(0, 23):02d}:{r.randint(0, 59):02d}:{r.randint(0, 59):02d}Z level=INFO ")
+        k = r.randrange(5)
+        if k == 0:
+            b.t("event=chart_view patient_mrn=")
+            b.i("MRN", g.mrn)
+            b.t(" src_ip=")
+            b.i("IP", ip_(g))
+        elif k == 1:
+            b.t('event=order_signed provider="')
+            emit_doctor(g, g.docs[0], r.choice([0, 1]))
+            b.t('" npi=')
+            b.i("NPI", g.npi[0])
+            b.t(" cpt=")
+            b.c("CPT", r.choice(CPT))
+        elif k == 2:
+            b.t('event=msg_sent to="')
+            emit_name(g, g.pt, r.choice([0, 5]))
+            b.t('" email=')
+            b.i("EMAIL", g.email)
+        elif k == 3:
+            b.t("event=result_filed loinc=")
+            b.c("LOINC", r.choice(LOINC))
+            b.t(" value=")
+            b.c("LAB", f"{r.uniform(1, 200):.1f}")
+            b.t(" client=")
+            b.c("VERSION", r.choice(VERSIONS))
+        else:
+            b.t("event=rx_sent ndc=")
+            b.c("NDC", f"{digits(r, 5)}-{digits(r, 4)}-{digits(r, 2)}")
+            b.t(" dea=")
+            b.i("DEA", g.dea[0])
+            b.t(" phone=")
+            b.i("PHONE", fmt_phone(r, g.phone, r.choice([1, 4])))
+        b.t("\n")
+
+
+def d_referral2(g):
+    """Fax-cover style referral with a To/From/Re header block."""
+    b, r = g.b, g.r
+    b.t("FAX REFERRAL\nTo: ")
+    emit_doctor(g, g.docs[1], r.choice([0, 3]))
+    b.t(", " + r.choice(["Cardiology", "Nephrology", "Endocrinology", "Sleep Medicine"]) + "\nFax: ")
+    g.phone_(g.fax, kind="FAX")
+    b.t("\nFrom: ")
+    emit_doctor(g, g.docs[0], r.choice([1, 3]))
+    b.t("\nPhone: ")
+    g.phone_("617" + g.fax[3:])
+    b.t("\nRe: ")
+    emit_name(g, g.pt, r.choice([0, 5, 7, 8]))
+    b.t(r.choice(["   DOB: ", " / DOB ", ", born "]))
+    g.dob_()
+    b.t("\nDate sent: ")
+    g.date()
+    b.t("\nReason: ")
+    g.clin(3)
+    b.t("; ")
+    g.clin(2)
+    b.t(". ")
+    if g.age90:
+        b.t("Patient is ")
+        age_(g)
+        b.t(". ")
+    b.t("Please call ")
+    g.phone_(g.cell)
+    b.t(" to schedule (ask for " + g.poss + " " + g.relation + " ")
+    b.i("NAME", g.rel.first)
+    b.t(").\nAddress on file: ")
+    g.addr_()
+    b.t("\n")
 
 
 def d_claim(g):
@@ -1350,7 +1463,8 @@ def d_claim(g):
 
 KINDS = [("visit_note", d_visit, 5), ("discharge_summary", d_discharge, 3), ("referral_letter", d_referral, 3),
          ("portal_message", d_portal, 3), ("json_tool_output", d_json, 2), ("hl7_v2", d_hl7, 2),
-         ("csv", d_csv, 1), ("claim_form", d_claim, 1), ("fhir_json", d_fhir, 1)]
+         ("csv", d_csv, 1), ("claim_form", d_claim, 1), ("fhir_json", d_fhir, 1),
+         ("tool_log", d_log, 1), ("referral_fax", d_referral2, 2)]
 _KIND_NAMES = [k[0] for k in KINDS]
 _KIND_FN = {k[0]: k[1] for k in KINDS}
 _KIND_W = [k[2] for k in KINDS]

@@ -87,6 +87,25 @@ def test_corpus_recall_and_clinical(corpus_result):
     assert res["clinical_destroyed_rate"] <= MAX_CLINICAL_DESTROYED, destroyed
 
 
+@pytest.mark.xfail(reason="engine: JSON held in a string is scrubbed value by value without its key, so "
+                          "key-cued rules (\"city\": ..., \"zip\": ..., \"age\": ...) cannot fire; see report",
+                   strict=False)
+def test_corpus_through_request_body(redactor):
+    """The same documents sent as a request ``input`` string (the proxy's real path)."""
+    from werker_proxy.payload import scrub_json
+
+    docs = []
+    for seed in SEEDS:
+        docs.extend(clinical_gen.generate(seed, DOCS_PER_SEED // 3))
+    outs = [scrub_json({"model": "m", "input": d.text}, redactor, "request")[0]["input"] for d in docs]
+    res = clinical_gen.score(docs, outs)
+    print("\n[request body path]\n" + clinical_gen.format_table(res))
+    for kind, v in res["kinds"].items():
+        goal = GOAL_WORDS if kind in WORD_KINDS else GOAL_STRUCTURED
+        assert v["recall"] >= goal, f"{kind}: {v['recall']:.3%}"
+    assert res["clinical_destroyed_rate"] <= MAX_CLINICAL_DESTROYED
+
+
 # ---------------------------------------------------------------------------- hand-picked cases
 
 POSITIVES = {
@@ -151,3 +170,11 @@ def test_family_positives(redactor, family):
 @pytest.mark.parametrize("text", NEGATIVES)
 def test_clinical_negatives(redactor, text):
     assert redactor.redact(text, direction="request").text == text
+
+
+@pytest.mark.xfail(reason="engine: propagated name parts match case-insensitively, so a surname 'Ng' also "
+                          "scrubs the unit in 'ng/mL'; suggest case-sensitive (or capitalised-only) matching",
+                   strict=False)
+def test_propagated_name_parts_keep_units(redactor):
+    out = redactor.redact("Patient: Wei Ng. Troponin I 0.40 ng/mL at 14:30.", direction="request").text
+    assert "Ng." not in out and "0.40 ng/mL" in out

@@ -11,9 +11,9 @@ equals the batch redactor's.
 from __future__ import annotations
 
 import json
+import os
 import random
 import re
-import string
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,10 +32,11 @@ from werker_proxy.stream import StreamRedactor
 # The small ruleset, with the e-mail rule applying to responses too.
 STREAM_RULES = SMALL_RULES.replace("    directions: [request]\n", "")
 # ... and without known-value propagation (for the "equals the batch redactor" property).
-NO_PROPAGATE_RULES = STREAM_RULES.replace("    propagate: true\n", "")
-assert STREAM_RULES != SMALL_RULES and NO_PROPAGATE_RULES != STREAM_RULES
+NO_PROPAGATE_RULES = STREAM_RULES.replace("    propagate: true\n", "").replace(
+    "required: true}}\n", "required: true}}\n    propagate: false\n")  # cued rules propagate by default
+assert STREAM_RULES != SMALL_RULES and NO_PROPAGATE_RULES.count("propagate: false") == 1
 
-PROPS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+PROPS = settings(max_examples=int(os.environ.get("STREAM_EXAMPLES", 40)), deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.large_base_example, HealthCheck.data_too_large])
 
 
 def _redactor(tmp: Path, rules: str, name: str) -> Redactor:
@@ -116,14 +117,14 @@ def output_texts(chans: dict[tuple[Any, ...], dict[str, Any]]) -> list[str]:
 # h11 style: whole, byte by byte, every split point
 
 RESPONSES_RECORDING = responses_transcript([
-    Text(["Patient: Maria Lopez", " (SSN 123-", "45-6789) was seen; call (617) 55", "5-0142 or ",
-          "maria.lo", "pez@mail.org. Mr", "s. Lopez is stable. ", "Dx I10.0, MRN ", "00123456", " ✓ déjà"]),
-    Call("lookup_patient", ['{"ssn": "123-', '45-6789", "phone', '": "617-555-01', '42", "n": 5, "ok": tr', 'ue}']),
-    Refusal(["I can't share 617-", "555-0142", " here."]),
+    Text(["Patient: Maria Lopez (SSN 123-", "45-6789), call 617-55", "5-0142 or maria.lo",
+          "pez@mail.org. Lopez: I10.0, MRN ", "00123456 ✓ déjà"]),
+    Call("lookup", ['{"ssn":"123-', '45-6789","n":5,"ok":tr', 'ue}']),
+    Refusal(["No: 617-", "555-0142."]),
 ])
 CHAT_RECORDING = chat_transcript(
     content=["Patient: Maria Lopez", " (SSN 123-", "45-6789), phone 617-55", "5-0142 é"],
-    tool_calls=[("lookup", ['{"ssn":"123-45-', '6789","mrn":', "1234567", "}"])],
+    tool_calls=[("lookup", ['{"ssn":"123-45-', '6789","mrn":"MRN 12345', '67","n":', "1234567", "}"])],
     usage=True,
 )
 RECORDINGS = {"responses": RESPONSES_RECORDING, "chat": CHAT_RECORDING}
@@ -167,6 +168,7 @@ ZW = "\u200b"
 class Note:
     text: str
     values: list[str] = field(default_factory=list)  # must not appear in the output
+    bare: list[str] = field(default_factory=list)  # values a rule finds without a cue word
     words: list[str] = field(default_factory=list)  # must not appear as words in the output
     digits: list[str] = field(default_factory=list)  # digit strings that must not be readable
 
@@ -180,9 +182,9 @@ def ssns(draw):
 
 
 @st.composite
-def phones(draw):
+def phones(draw, paren: bool = True):
     d = f"{draw(st.integers(201, 989))}{draw(st.integers(200, 999))}{draw(st.integers(0, 9999)):04d}"
-    fmt = draw(st.sampled_from(["({}) {}-{}", "{}-{}-{}", "{}.{}.{}", "{} {}-{}"]))
+    fmt = draw(st.sampled_from(["({}) {}-{}", "{}-{}-{}", "{}.{}.{}", "{} {}-{}"][0 if paren else 1 :]))
     return fmt.format(d[:3], d[3:6], d[6:]), d
 
 
@@ -194,7 +196,7 @@ def emails(draw):
 
 
 @st.composite
-def notes(draw, names: bool = True, max_parts: int = 14) -> Note:
+def notes(draw, names: bool = True, max_parts: int = 14, paren_phones: bool = True) -> Note:
     note = Note("")
     parts: list[str] = []
     kinds = ["filler", "filler", "ssn", "phone", "email", "mrn"] + (["name"] if names else [])
@@ -206,16 +208,19 @@ def notes(draw, names: bool = True, max_parts: int = 14) -> Note:
             s, d = draw(ssns())
             parts.append(draw(st.sampled_from(["ssn", "social", "id", ""])) + " " + s)
             note.values.append(s)
+            note.bare.append(s)
             note.digits.append(d)
         elif kind == "phone":
-            p, d = draw(phones())
+            p, d = draw(phones(paren_phones))
             parts.append(draw(st.sampled_from(["call", "phone:", "tel"])) + " " + p)
             note.values.append(p)
+            note.bare.append(p)
             note.digits.append(d)
         elif kind == "email":
             e = draw(emails())
             parts.append("email " + e + draw(st.sampled_from(["", ".", ",", " ;"])))
             note.values.append(e)
+            note.bare.append(e)
         elif kind == "mrn":
             m = str(draw(st.integers(100000, 9999999999)))
             parts.append(draw(st.sampled_from(["MRN ", "MRN: ", "medical record "])) + m)
@@ -262,7 +267,7 @@ def batch_args(redactor: Redactor, raw: str) -> str:
 @given(data=st.data(), note=notes())
 def test_responses_property_no_leak_and_invariants(red, data, note):
     deltas = data.draw(splits(note.text), label="deltas")
-    args = json.dumps({"note": note.text[:120], "ids": note.values[:3], "n": 5})
+    args = json.dumps({"note": note.text[:120], "ids": note.bare[:3], "n": 5})
     outputs = [Text(deltas), Call("record", data.draw(splits(args), label="arg deltas"))]
     if data.draw(st.booleans(), label="refusal"):
         outputs.append(Refusal(data.draw(splits(note.text), label="refusal deltas")))
@@ -278,7 +283,7 @@ def test_responses_property_no_leak_and_invariants(red, data, note):
 @given(data=st.data(), note=notes())
 def test_chat_property_no_leak_and_invariants(red, data, note):
     deltas = data.draw(splits(note.text), label="deltas")
-    args = json.dumps({"note": note.text[:120], "ids": note.values[:3]})
+    args = json.dumps({"note": note.text[:120], "ids": note.bare[:3]})
     calls = [("record", data.draw(splits(args), label="arg deltas"))] if data.draw(st.booleans()) else []
     n = data.draw(st.integers(1, 2), label="choices")
     upstream = chat_transcript(content=deltas, tool_calls=calls, usage=data.draw(st.booleans()), choices=n)
@@ -293,11 +298,11 @@ def test_chat_property_no_leak_and_invariants(red, data, note):
 
 
 @PROPS
-@given(data=st.data(), note=notes())
+@given(data=st.data(), note=notes(paren_phones=False))  # "(617) ...": see the test after next
 def test_final_text_equals_the_batch_redactor(red_np, data, note):
     """The stream's decisions are the batch redactor's on the whole text (no propagating rules)."""
     deltas = data.draw(splits(note.text), label="deltas")
-    arg_deltas = data.draw(splits(json.dumps({"note": note.text[:150], "ids": note.values[:3]})), label="args")
+    arg_deltas = data.draw(splits(json.dumps({"note": note.text[:150], "ids": note.bare[:3]})), label="args")
     upstream = responses_transcript([Text(deltas), Call("record", arg_deltas)])
     rnd = data.draw(st.randoms(use_true_random=False), label="chunking")
     out, _ = run(red_np, chunked(upstream, rnd))
@@ -307,7 +312,7 @@ def test_final_text_equals_the_batch_redactor(red_np, data, note):
 
 
 @PROPS
-@given(data=st.data(), note=notes())
+@given(data=st.data(), note=notes(paren_phones=False))
 def test_final_text_equals_the_batch_redactor_with_propagation(red, data, note):
     """Same with the propagating name rule, when every name mention comes after its cue
     (as ``notes`` generates them): a value found in the stream scrubs what follows it."""
@@ -317,11 +322,22 @@ def test_final_text_equals_the_batch_redactor_with_propagation(red, data, note):
     assert "".join(chans[("text", 0)]["deltas"]) == red.redact(note.text, "response").text
 
 
+@pytest.mark.parametrize("deltas", [["call (", "201) 200-0000"], list("call (201) 200-0000")])
+def test_optional_prefix_before_a_word_boundary_is_held(red, deltas):
+    """BUG: ``regex`` partial matching evaluates ``\\b`` at the end of the text as if the text
+    ended there: for the phone rule ``\\(?\\b\\d{3}...`` the text "call (" has no partial match
+    at "(" (``\\b`` between "(" and end of text is false), so "(" is released, and the match
+    later starts at "2": the stream says "call ([PHONE]", the batch redactor "call [PHONE]"."""
+    out, _ = run(red, [responses_transcript([Text(deltas)])])
+    streamed = "".join(channels(parse(out))[("text", 0)]["deltas"])
+    assert streamed == red.redact("".join(deltas), "response").text == "call [PHONE]"
+
+
 def test_propagated_value_before_its_cue_is_left_to_the_batch_redactor(red):
     """Known limitation (reported): a name the stream learns from a later ``Patient:`` cue
     cannot scrub an earlier mention that was already released; the batch redactor does."""
     text = "Lopez was seen today. Patient: Maria Lopez ; stable."
-    out, _ = run(red, [responses_transcript([Text(text.split(" "))])])
+    out, _ = run(red, [responses_transcript([Text(re.findall(r"\S+\s*", text))])])
     streamed = "".join(channels(parse(out))[("text", 0)]["deltas"])
     assert streamed.startswith("Lopez was seen")  # released before the cue arrived
     assert red.redact(text, "response").text.startswith("[NAME] was seen")
@@ -359,9 +375,14 @@ def test_a_delta_with_nothing_held_is_forwarded_at_once(red):
     assert [o["delta"] for _, o in got] == ["comfortably today "]
     assert sr.feed(fr[PREFIX_EVENTS + 2]) == b"", "a delta ending in '123-45-' must be held"
     got = parse(sr.feed(fr[PREFIX_EVENTS + 3]))
-    assert [o["delta"] for _, o in got] == ["SSN ", "[SSN]"]  # each delta carries its final text
-    assert [o["sequence_number"] for _, o in got] == [6, 7]
-    assert sr.held_max <= len("SSN 123-45-6789 ok")
+    # the held delta goes out with what is final by now; "[SSN] ok" may still grow (a complete
+    # match this close to the end is held, stream.TAIL), so the new delta is held in its turn
+    assert [o["delta"] for _, o in got] == ["SSN "]
+    assert [o["sequence_number"] for _, o in got] == [6]
+    got = parse(sr.feed(fr[PREFIX_EVENTS + 4]))  # output_text.done ends the channel
+    assert [(o["sequence_number"], o.get("delta", o.get("text"))) for _, o in got] == [
+        (7, "[SSN] ok"), (8, "the patient is resting comfortably today SSN [SSN] ok")]
+    assert sr.held_max <= len("123-45-6789 ok")
 
 
 def test_a_held_delta_is_released_when_its_channel_ends(red):
@@ -455,7 +476,7 @@ def test_openai_sdk_parses_rewritten_responses_stream(red):
     for value in PLANTED:
         assert value not in text
     call = next(o for o in final.output if o.type == "function_call")
-    assert json.loads(call.arguments) == {"ssn": "[SSN]", "phone": "[PHONE]", "n": 5, "ok": True}
+    assert json.loads(call.arguments) == {"ssn": "[SSN]", "n": 5, "ok": True}
 
 
 def test_openai_sdk_parses_rewritten_chat_stream(red):
@@ -468,7 +489,7 @@ def test_openai_sdk_parses_rewritten_chat_stream(red):
         final = stream.get_final_completion()
     msg = final.choices[0].message
     assert msg.content == content
-    assert json.loads(msg.tool_calls[0].function.arguments) == {"ssn": "[SSN]", "mrn": "[MRN]"}
+    assert json.loads(msg.tool_calls[0].function.arguments) == {"ssn": "[SSN]", "mrn": "MRN [MRN]", "n": "[MRN]"}  # a found MRN is known
 
 
 # ---------------------------------------------------------------------------------------------
@@ -489,11 +510,12 @@ def test_held_max_stays_small_for_ordinary_prose(red):
     out, sr = run(red, [responses_transcript([Text(deltas)])])
     assert sr.completed and "".join(channels(parse(out))[("text", 0)]["deltas"]) == text
     assert sr.held_max < 64, sr.held_max
-    HELD_MAX_SEEN["prose, small+email rules"] = sr.held_max
 
 
 def test_held_max_with_the_default_ruleset():
-    """The bundled rules (being written): skipped if they do not load."""
+    """The bundled rules (being written): skipped if they do not load. FAILS today: the
+    ``name_csv`` rule's ``(?=[^\n]*,<date>)`` lookahead can always still match before the next
+    newline, so every line is held back whole (held_max 2002 here; 12 without that rule)."""
     from werker_proxy.config import load_settings
 
     try:
@@ -507,7 +529,4 @@ def test_held_max_with_the_default_ruleset():
     out, sr = run(redactor, [responses_transcript([Text(deltas)])])
     assert sr.completed
     assert sr.held_max < 64, sr.held_max
-    HELD_MAX_SEEN["prose, default rules"] = sr.held_max
 
-
-HELD_MAX_SEEN: dict[str, int] = {}

@@ -108,10 +108,11 @@ class ProxyProcess:
         self.proc.send_signal(sig)
 
     def http_client(self, **kw) -> httpx.Client:
+        kw.setdefault("timeout", 30)
         if self.mode == "reverse":
-            return httpx.Client(timeout=30, **kw)
+            return httpx.Client(**kw)
         return httpx.Client(proxy=self.proxy_url, verify=ssl.create_default_context(cafile=str(self.ca_bundle)),
-                            timeout=30, **kw)
+                            **kw)
 
     def client(self, **kw):
         from openai import OpenAI
