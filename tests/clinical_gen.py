@@ -855,7 +855,8 @@ def s_narrative(g):
             emit_name(g, p, r.choice([0, 0, 4]))
             b.t(r.choice([" is a ", " is an "]) if False else " is a ")
             if g.age90 and r.random() < .5:
-                age_(g)
+                b.i("AGE", str(g.age90))
+                b.t(r.choice(["-year-old", " year old", " y/o"]))
             else:
                 b.c("AGE", f"{r.randint(20, 89)}-year-old")
             b.t(" " + r.choice(["woman", "man", "retired teacher", "patient"]) + " seen for " + r.choice(DX) + ". ")

@@ -59,6 +59,38 @@ def corpus_result(redactor):
     return clinical_gen.score(docs, outs)
 
 
+def test_generator_spans_and_speed():
+    import time
+
+    t = time.perf_counter()
+    docs = clinical_gen.generate(5, 2000)
+    elapsed = time.perf_counter() - t
+    size = sum(len(d.text) for d in docs)
+    assert size > 1_000_000 and elapsed < 10, (size, elapsed)
+    kinds = set()
+    for d in docs:
+        for i in d.identifiers:
+            assert d.text[i.start:i.end] == i.value, (d.kind, i)
+            kinds.add(i.kind)
+        for cl in d.clinical:
+            assert d.text[cl.start:cl.end] == cl.value, (d.kind, cl)
+    assert kinds == set(clinical_gen.ALL_KINDS)
+    assert clinical_gen.generate(5, 3)[2].text == docs[2].text  # seeded
+
+
+def test_scorer_judging_rule():
+    doc = clinical_gen.generate(9, 1, ["portal_message"])[0]
+    assert clinical_gen.score([doc], [doc.text])["recall_all"] == 0.0
+    # redact every identifier span: everything caught, no clinical value lost
+    out, pos = [], 0
+    for i in sorted(doc.identifiers, key=lambda i: i.start):
+        out.append(doc.text[pos:i.start] + "[X]")
+        pos = i.end
+    out.append(doc.text[pos:])
+    res = clinical_gen.score([doc], ["".join(out)])
+    assert res["recall_all"] == 1.0 and res["clinical_destroyed_rate"] == 0.0
+
+
 def test_rule_examples():
     failures, n = run_examples(_settings())
     assert n > 200

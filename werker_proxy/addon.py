@@ -137,6 +137,7 @@ class WerkerProxy:
             return
         try:
             if phase == "request":
+                state.response_logged = True  # mitmproxy runs the response hook on our own error answer
                 self._write_audit(state.request_record("blocked", err.code, err.status))
             else:
                 state.status = err.status
@@ -171,8 +172,10 @@ class WerkerProxy:
             target = settings.target_for(flow.request.pretty_host) or settings.target_for(flow.request.host)
             if target is None:
                 return  # not ours (never decrypted in regular mode); leave it alone
-            state = CallState(settings, flow.id, flow.request.method, target.host,
-                              flow.request.path.split("?", 1)[0], time.monotonic())
+            path = flow.request.path.split("?", 1)[0]
+            if settings.redaction.request:
+                path = settings.redactor.redact(path, "request").text  # the audit never holds a matched value
+            state = CallState(settings, flow.id, flow.request.method, target.host, path, time.monotonic())
             flow.metadata[STATE_KEY] = state
             self._scrub_request(flow, state)
             self._route(flow, settings)

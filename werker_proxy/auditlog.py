@@ -392,7 +392,10 @@ class AuditLog:
                 self._cond.release()
                 try:
                     os.fsync(fd)
-                    self._write_head(target)
+                    # the head file may lag (it is rewritten at the next sync and on close);
+                    # failing to update it must not fail a record that is already durable
+                    with contextlib.suppress(OSError):
+                        self._write_head(target)
                 except OSError as e:
                     self._failed = f"cannot fsync audit log {self.path}: {e.strerror or e}"
                 finally:

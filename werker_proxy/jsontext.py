@@ -1,6 +1,6 @@
 """Scrub JSON held inside a string (tool arguments, tool outputs) without re-formatting it.
 
-Each string or number *value* token is decoded, scrubbed, and — only if something changed —
+Each string (keys included) or number token is decoded, scrubbed, and — only if something changed —
 replaced by a JSON string literal of the scrubbed text; every other byte (keys, whitespace,
 punctuation) stays as it was. So the result is valid JSON whenever the input was, and the
 same function applied token by token to a stream gives the same text (see ``stream.py``).
@@ -13,10 +13,8 @@ from collections.abc import Callable
 import orjson
 import regex
 
-# A string literal, or a bare number; keys are string literals followed by ':'.
-TOKEN_RE = regex.compile(
-    r'"(?:[^"\\]|\\.)*"(?P<key>\s*:)?|-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?'
-)
+# A string literal, or a bare number.
+TOKEN_RE = regex.compile(r'"(?:[^"\\]|\\.)*"|-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?')
 
 
 def looks_like_json(text: str) -> bool:
@@ -42,12 +40,10 @@ def scrub_token(token: str, scrub: Callable[[str], str]) -> str:
 
 
 def scrub_json_text(text: str, scrub: Callable[[str], str]) -> str:
-    """Apply ``scrub`` to every value token of the JSON text ``text``, keep the rest verbatim."""
+    """Apply ``scrub`` to every string and number token of ``text``, keep the rest verbatim."""
     out: list[str] = []
     pos = 0
     for m in TOKEN_RE.finditer(text):
-        if m.group("key") is not None:
-            continue
         out.append(text[pos:m.start()])
         out.append(scrub_token(m.group(), scrub))
         pos = m.end()
@@ -56,10 +52,9 @@ def scrub_json_text(text: str, scrub: Callable[[str], str]) -> str:
 
 
 def json_strings(text: str) -> list[str]:
-    """Decoded value strings of a JSON text (for discovery passes)."""
+    """Decoded strings and numbers of a JSON text (for discovery passes)."""
     vals = []
     for m in TOKEN_RE.finditer(text):
-        if m.group("key") is None:
-            tok = m.group()
-            vals.append(orjson.loads(tok) if tok.startswith('"') else tok)
+        tok = m.group()
+        vals.append(orjson.loads(tok) if tok.startswith('"') else tok)
     return vals

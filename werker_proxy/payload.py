@@ -76,7 +76,8 @@ class _Walk:
                 return self.attachment_value(node)
             return self.text(node)
         if isinstance(node, dict):
-            return {k: self.data(v) for k, v in node.items()}
+            # keys of free-form JSON are data too ({"234-56-7890": ...})
+            return {(self.text_fn(k) if isinstance(k, str) and k else k): self.data(v) for k, v in node.items()}
         if isinstance(node, list):
             return [self.data(v) for v in node]
         if isinstance(node, (int, float)) and not isinstance(node, bool):

@@ -59,7 +59,6 @@ TERMINAL = frozenset({"response.completed", "response.incomplete", "response.fai
 _STRING_RE = regex.compile(r'"(?:[^"\\]|\\.)*"')
 _NUMBER_RE = regex.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?")
 _STRUCT_RE = regex.compile(r"(?:[\s{}\[\],:]|true|false|null)+")
-_WS_RE = regex.compile(r"\s*")
 
 Segment = tuple[int, int, str]  # raw start, raw end, text to emit for it
 
@@ -185,13 +184,8 @@ class Channel:
                     if final:
                         return None
                     break
-                j = m.end()
-                k = _WS_RE.match(buf, j).end()
-                if k == len(buf) and not final:
-                    break  # key or value? the next character tells
-                token = m.group()
-                out.append((i, j, token if k < len(buf) and buf[k] == ":" else scrub_token(token, owner.scrub_value)))
-                i = j
+                out.append((i, m.end(), scrub_token(m.group(), owner.scrub_value)))
+                i = m.end()
             elif c == "-" or c.isdigit():
                 m = _NUMBER_RE.match(buf, i)
                 if m is None or (m.end() == len(buf) and not final):

@@ -444,8 +444,8 @@ def small_fs(tmp_path):
     if res.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here: {res.stderr.strip()}")
     yield mnt
-    # make_proxy's teardown (which stops the proxy) runs after this fixture's if it was requested
-    # later; a lazy unmount copes with the proxy still holding the file open.
+    # Request make_proxy after this fixture so the proxy is stopped before the unmount; the lazy
+    # unmount also copes with a process still holding the file open.
     subprocess.run(["umount", "-l", str(mnt)], capture_output=True, timeout=20)
 
 
@@ -501,6 +501,7 @@ def test_audit_write_failure_blocks_the_call(request, up, tmp_path, how):
     resp = post(proxy, "/responses", json={"model": "m", "input": "after the failure"})
     assert_openai_error(resp, 503, "audit_failure")
     assert up.requests == [], "a call without its audit record reached the upstream"
+
     def log_says_why() -> str | None:
         lg = proxy.log()
         return lg if why in lg and "audit_failure" in lg else None

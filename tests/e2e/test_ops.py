@@ -6,6 +6,7 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import threading
 import time
@@ -65,9 +66,14 @@ def log_events(proxy: ProxyProcess, name: str | None = None) -> list[dict]:
     return out
 
 
-def write_atomic(path: Path, text: str) -> None:
+def write_atomic(path: Path, text: str, *, keep_mtime: bool = False) -> None:
+    """Replace the file at once; with keep_mtime, keep its size-and-mtime stamp so no file watcher notices."""
+    st = path.stat()
     tmp = path.with_suffix(".tmp")
     tmp.write_text(text)
+    if keep_mtime:
+        assert len(text.encode()) == st.st_size
+        os.utime(tmp, ns=(st.st_atime_ns, st.st_mtime_ns))
     os.replace(tmp, path)
 
 
@@ -173,6 +179,7 @@ class Streams:
             assert not isinstance(r, Exception) and r is not None, f"stream {i} failed: {r!r}"
             joined, final = r
             assert joined == final == STREAM_SCRUBBED, f"stream {i}: {joined!r} / {final!r}"
+        assert max(self.gaps) < 5, f"a stream stalled (longest pause between deltas: {max(self.gaps):.1f}s)"
 
 
 def upstream_saw(proxy: ProxyProcess, up, text: str) -> str:
@@ -193,8 +200,9 @@ def test_live_reload_under_streaming_traffic(up, tmp_path):
     base = cfg.read_text()
     assert "rules_files: ['bundled:rules/*.yaml']" in base
     base = base.replace("rules_files: ['bundled:rules/*.yaml']", "rules_files: [rules/ssn.yaml]")
-    cfg.write_text(base)
-    banana = base + "rules:\n  - name: banana\n    label: FRUIT\n    pattern: 'BANANA42'\n"
+    banana_rule = "rules:\n  - name: banana\n    label: FRUIT\n    pattern: 'BANANA42'\n"
+    cfg.write_text(base + "#" * (len(banana_rule) - 1) + "\n")  # same size as with the rule
+    banana = base + banana_rule
     broken = banana + "  - name: cherry\n    label: FRUIT\n    pattern: 'CHERRY7('\n"
     fixed = broken.replace("'CHERRY7('", "'CHERRY7'")
     bad_line = broken.splitlines().index("    pattern: 'CHERRY7('") + 1
@@ -203,14 +211,14 @@ def test_live_reload_under_streaming_traffic(up, tmp_path):
     try:
         assert upstream_saw(proxy, up, "BANANA42 123-45-6789") == "BANANA42 [SSN]"
 
-        # (a) new inline rule + SIGHUP while streams are in flight
+        # (a) a new inline rule, unnoticeable by the file watcher, + SIGHUP while streams are in flight
         loaded = len(log_events(proxy, "config_loaded"))
         streams = Streams(proxy, up)
         assert streams.in_flight()
-        write_atomic(cfg, banana)
+        write_atomic(cfg, banana, keep_mtime=True)
         proxy.signal(signal.SIGHUP)
         wait_for(lambda: len(log_events(proxy, "config_loaded")) > loaded, "the reload after SIGHUP")
-        assert any(e.get("reason") == "SIGHUP" for e in log_events(proxy, "reload_requested"))
+        assert [e["reason"] for e in log_events(proxy, "reload_requested")] == ["SIGHUP"]
         streams.check()
         assert upstream_saw(proxy, up, "BANANA42 and 123-45-6789") == "[FRUIT] and [SSN]"
 
@@ -538,7 +546,7 @@ def test_sigterm_stops_cleanly(sigtermed):
     assert elapsed < 10
     for port in (p.port, p.admin_port):
         with pytest.raises(OSError):
-            __import__("socket").create_connection(("127.0.0.1", port), timeout=1).close()
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
 
 
 @pytest.mark.xfail(strict=True, reason=(
