@@ -1415,6 +1415,52 @@ def d_referral2(g):
     b.t("\n")
 
 
+def d_markdown(g):
+    """An LLM-style markdown answer (bold labels, tables, bullets) that echoes PHI."""
+    b, r = g.b, g.r
+    p = g.pt
+    b.t(r.choice(["## Visit summary\n\n", "### Patient overview\n", "Here is the summary you asked for:\n\n"]))
+    if r.random() < 0.5:
+        b.t("| Field | Value |\n|---|---|\n| Patient | ")
+        emit_name(g, p, r.choice([0, 4, 5]))
+        b.t(" |\n| DOB | ")
+        g.dob_()
+        b.t(" |\n| MRN | ")
+        b.i("MRN", g.mrn)
+        b.t(" |\n| Phone | ")
+        b.i("PHONE", fmt_phone(r, g.phone))
+        b.t(" |\n\n")
+    else:
+        b.t("**Patient:** ")
+        emit_name(g, p, r.choice([0, 4]))
+        b.t("  \n**DOB:** ")
+        g.dob_()
+        b.t("  \n**MRN**: ")
+        b.i("MRN", g.mrn)
+        b.t("  \n")
+    b.t("- **Address:** ")
+    g.addr_()
+    b.t("\n- **Diagnoses:** ")
+    g.clin(3)
+    b.t(", ")
+    g.clin(3)
+    b.t("\n- **Key results:** ")
+    g.clin(2)
+    b.t("; ")
+    g.vitals()
+    b.t("\n- **Plan:** continue ")
+    g.clin(0)
+    b.t(", follow up in ")
+    b.c("DURATION", r.choice(DURS))
+    b.t(" with ")
+    emit_doctor(g, g.docs[0], r.choice([0, 3]))
+    b.t(".\n\nThe patient, **")
+    emit_name(g, p, 0)
+    b.t("**, " + r.choice(["should be reminded to", "was asked to"]) + " call ")
+    b.i("PHONE", fmt_phone(r, g.cell, r.choice([0, 1])))
+    b.t(".\n")
+
+
 def d_claim(g):
     b, r = g.b, g.r
     p = g.pt
@@ -1465,7 +1511,7 @@ def d_claim(g):
 KINDS = [("visit_note", d_visit, 5), ("discharge_summary", d_discharge, 3), ("referral_letter", d_referral, 3),
          ("portal_message", d_portal, 3), ("json_tool_output", d_json, 2), ("hl7_v2", d_hl7, 2),
          ("csv", d_csv, 1), ("claim_form", d_claim, 1), ("fhir_json", d_fhir, 1),
-         ("tool_log", d_log, 1), ("referral_fax", d_referral2, 2)]
+         ("tool_log", d_log, 1), ("referral_fax", d_referral2, 2), ("llm_markdown", d_markdown, 2)]
 _KIND_NAMES = [k[0] for k in KINDS]
 _KIND_FN = {k[0]: k[1] for k in KINDS}
 _KIND_W = [k[2] for k in KINDS]

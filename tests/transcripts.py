@@ -59,7 +59,11 @@ def _frame(obj: dict[str, Any], named: bool = True) -> bytes:
     return head + b"data: " + _compact(obj) + b"\n\n"
 
 
-def _response(status: str, output: list[dict[str, Any]], usage: bool) -> dict[str, Any]:
+def _response(status: str, output: list[dict[str, Any]], usage: bool, minimal: bool = False) -> dict[str, Any]:
+    if minimal:  # the fields the SDK needs, for tests that replay a transcript thousands of times
+        return {"id": RESP_ID, "object": "response", "created_at": CREATED, "status": status,
+                "model": MODEL, "output": output, "parallel_tool_calls": True, "tool_choice": "auto",
+                "tools": [], "usage": None}
     return {
         "id": RESP_ID, "object": "response", "created_at": CREATED, "status": status,
         "background": False, "error": None, "incomplete_details": None, "instructions": None,
@@ -96,8 +100,11 @@ def _item(i: int, out: Output, done: bool) -> dict[str, Any]:
             "content": [_part(out, full)] if done else [], "role": "assistant"}
 
 
-def responses_transcript(outputs: list[Output], *, named: bool = True, terminal: str = "response.completed") -> bytes:
-    """A Responses stream with one output item per entry of ``outputs``, in order."""
+def responses_transcript(outputs: list[Output], *, named: bool = True, terminal: str = "response.completed",
+                         minimal: bool = False) -> bytes:
+    """A Responses stream with one output item per entry of ``outputs``, in order.
+
+    ``minimal``: ``response`` objects with only the fields the SDK needs (smaller frames)."""
     frames: list[bytes] = []
     seq = 0
 
@@ -106,8 +113,8 @@ def responses_transcript(outputs: list[Output], *, named: bool = True, terminal:
         frames.append(_frame({"type": obj.pop("type"), "sequence_number": seq, **obj}, named))
         seq += 1
 
-    ev({"type": "response.created", "response": _response("in_progress", [], False)})
-    ev({"type": "response.in_progress", "response": _response("in_progress", [], False)})
+    ev({"type": "response.created", "response": _response("in_progress", [], False, minimal)})
+    ev({"type": "response.in_progress", "response": _response("in_progress", [], False, minimal)})
     for i, out in enumerate(outputs):
         full = "".join(out.deltas)
         ev({"type": "response.output_item.added", "output_index": i, "item": _item(i, out, False)})
@@ -131,7 +138,7 @@ def responses_transcript(outputs: list[Output], *, named: bool = True, terminal:
         ev({"type": "response.output_item.done", "output_index": i, "item": _item(i, out, True)})
     status = {"response.completed": "completed", "response.incomplete": "incomplete"}.get(terminal, "failed")
     ev({"type": terminal,
-        "response": _response(status, [_item(i, o, True) for i, o in enumerate(outputs)], True)})
+        "response": _response(status, [_item(i, o, True) for i, o in enumerate(outputs)], not minimal, minimal)})
     return b"".join(frames)
 
 

@@ -26,7 +26,8 @@ from .rules import Rule, RuleSet
 from .validators import VALIDATORS
 
 KNOWN_RULE = "known_phi"
-LOOKBEHIND_GATE = 512  # a gate may be satisfied by text this far before the scan position
+LOOKBEHIND_GATE = 512
+_TRAILING = regex.compile(r"\S*\Z")  # a gate may be satisfied by text this far before the scan position
 # Parts of a found name that are not worth scrubbing on their own elsewhere.
 _NAME_STOPWORDS = frozenset(
     """mr mrs ms miss dr prof md do rn np pa phd jr sr ii iii iv the and of de la del van von
@@ -247,6 +248,9 @@ class Redactor:
                 raw = [h for h in raw if not _inside_any(h.start, h.end, protected)]
         merged = merge_hits(raw) if raw else []
         if partial:
+            # `\b` at the end of the text counts as a real end in partial matching, so a rule like
+            # `\(?\b\d{3}` would not claim the "(" of "call (": never release the last open word
+            hold = min(hold, max(pos, _TRAILING.search(text).start()))
             # a merged span crossing the hold point may still grow: hold from its start
             for h in reversed(merged):
                 if h.start < hold < h.end:

@@ -35,6 +35,8 @@ __all__ = ["StreamRedactor", "make_decoder"]
 
 TAIL = 16  # a complete match ending this close to the end may still grow (optional parts, \s+)
 LOOKBACK = 256  # text before the release point kept visible to lookbehinds and cue words
+MAX_HOLD = 2048  # past this, text is decided as if final, except the last KEEP_HELD characters
+KEEP_HELD = 256
 
 # delta type -> (channel kind, index field after output_index)
 RESPONSES_DELTAS = {
@@ -154,6 +156,15 @@ class Channel:
         owner = self.owner
         hits, hold, found = owner.redactor.scan(norm.text, "response", owner.known, pos=npos,
                                                 partial=not final, tail=TAIL)
+        if not final and len(norm.text) - hold > MAX_HOLD:
+            # a rule that can always still match (an unbounded lookahead) must not hold a stream
+            # hostage: decide all but the last KEEP_HELD characters as if the text were complete
+            hits, _, found = owner.redactor.scan(norm.text, "response", owner.known, pos=npos)
+            hold = len(norm.text) - KEEP_HELD
+            for h in reversed(hits):
+                if h.start < hold < h.end:
+                    hold = h.start
+            hits = [h for h in hits if h.end <= hold]
         if found:
             owner.add_known(found)
         out: list[Segment] = []
