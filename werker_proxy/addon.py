@@ -103,6 +103,9 @@ class WerkerProxy:
         if settings.upstream and settings.upstream.ca_file:
             updates["ssl_verify_upstream_trusted_ca"] = settings.upstream.ca_file
         updates["ssl_insecure"] = False
+        # never dial the real target at CONNECT time: the request hook may route it to `upstream`
+        updates["connection_strategy"] = "lazy"
+        updates["upstream_cert"] = False
         try:
             ctx.options.update(**{k: v for k, v in updates.items() if getattr(ctx.options, k) != v})
         except exceptions.OptionsError as e:  # pragma: no cover - our own values

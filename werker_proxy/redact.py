@@ -99,6 +99,10 @@ class Redactor:
         tokens = sorted({r.replacement for r in ruleset.rules} | {KnownValue("").replacement}, key=len, reverse=True)
         self._own_tokens = regex.compile("|".join(regex.escape(t) for t in tokens))
 
+    def _budget(self, text: str) -> float:
+        """Time budget of one rule scan: ``rule_timeout_ms`` per started 64 KB of text."""
+        return self.rule_timeout_s * max(1.0, len(text) / 65536)
+
     # -- detection -------------------------------------------------------------------------
     def _rule_hits(self, rule: Rule, text: str, pos: int = 0, partial: bool = False,
                    tail: int = 0) -> tuple[list[Hit], int]:
@@ -114,7 +118,7 @@ class Redactor:
         order = self._order[rule.name]
         horizon = len(text) - tail
         try:
-            for m in rule.pattern.finditer(text, pos, partial=partial, timeout=self.rule_timeout_s):
+            for m in rule.pattern.finditer(text, pos, partial=partial, timeout=self._budget(text)):
                 if partial and (m.partial or m.end() > horizon):
                     hold = min(hold, m.start())
                     if m.partial:
@@ -130,7 +134,8 @@ class Redactor:
                 hits.append(Hit(rule.name, rule.label, s, e, rule.replacement, order))
         except TimeoutError:
             raise RedactionFailed(
-                f"rule {rule.name!r} exceeded its {self.rule_timeout_s:g}s time budget", code="rule_timeout"
+                f"rule {rule.name!r} exceeded its time budget ({self._budget(text):g}s for {len(text)} characters)",
+                code="rule_timeout",
             ) from None
         return hits, hold
 
@@ -177,7 +182,7 @@ class Redactor:
         pattern = _compile_literals(values)
         hits, hold = [], len(text)
         try:
-            for m in pattern.finditer(text, pos, partial=partial, timeout=self.rule_timeout_s):
+            for m in pattern.finditer(text, pos, partial=partial, timeout=self._budget(text)):
                 if partial and (m.partial or m.end() == len(text)):
                     hold = min(hold, m.start())
                     if m.partial:
@@ -198,7 +203,7 @@ class Redactor:
         patterns = [("own tokens", self._own_tokens)] + [(a.name, a.pattern) for a in self.ruleset.allow]
         for name, pattern in patterns:
             try:
-                for m in pattern.finditer(text, pos, partial=partial, timeout=self.rule_timeout_s):
+                for m in pattern.finditer(text, pos, partial=partial, timeout=self._budget(text)):
                     if partial and (m.partial or m.end() > horizon):
                         hold = min(hold, m.start())
                         if m.partial:

@@ -786,8 +786,6 @@ def test_unconfigured_addon_answers_503_and_forwards_nothing(tmp_path, up, upstr
         m.stop()
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: in script mode the addon leaves mitmproxy's eager connection "
-                   "strategy on, so CONNECT dials the real target host before `upstream` routing applies")
 def test_mitmdump_script_routes_to_upstream_without_extra_options(tmp_path, up, upstream):
     """`mitmdump -s addons/werker.py --set werker_config=F` alone reaches the configured `upstream` and scrubs."""
     cfg = write_config(tmp_path, upstream.url, upstream.ca_file, free_port())
