@@ -41,6 +41,14 @@ def error_response(err: WerkerError) -> http.Response:
                               {"content-type": "application/json", "x-werker-proxy": "blocked"})
 
 
+def _where(e: BaseException) -> str:
+    """file:line of the innermost frame: enough to find a bug, never the message (it may quote a body)."""
+    tb = e.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    return f"{os.path.basename(tb.tb_frame.f_code.co_filename)}:{tb.tb_lineno}" if tb else "?"
+
+
 def host_pattern(host: str) -> str:
     return rf"^{re.escape(host)}:\d+$"
 
@@ -188,7 +196,7 @@ class WerkerProxy:
         except WerkerError as e:
             self._block(flow, state, e, phase="request")
         except Exception as e:  # noqa: BLE001 - fail closed
-            log.exception("request_hook_failed", flow_id=flow.id, error_type=e.__class__.__name__)
+            log.error("request_hook_failed", flow_id=flow.id, error_type=e.__class__.__name__, where=_where(e))
             self._block(flow, state, WerkerError(f"internal error while scrubbing ({e.__class__.__name__})"),
                         phase="request")
 
@@ -269,7 +277,7 @@ class WerkerProxy:
         except WerkerError as e:
             self._block(flow, state, e, phase="response")
         except Exception as e:  # noqa: BLE001 - fail closed
-            log.exception("responseheaders_hook_failed", flow_id=flow.id, error_type=e.__class__.__name__)
+            log.error("responseheaders_hook_failed", flow_id=flow.id, error_type=e.__class__.__name__, where=_where(e))
             self._block(flow, state, WerkerError(f"internal error ({e.__class__.__name__})"), phase="response")
 
     def _stream_adapter(self, flow: http.HTTPFlow, state: CallState, redactor: StreamRedactor, decoder: Any):
@@ -326,7 +334,7 @@ class WerkerProxy:
         except WerkerError as e:
             self._block(flow, state, e, phase="response")
         except Exception as e:  # noqa: BLE001 - fail closed
-            log.exception("response_hook_failed", flow_id=flow.id, error_type=e.__class__.__name__)
+            log.error("response_hook_failed", flow_id=flow.id, error_type=e.__class__.__name__, where=_where(e))
             self._block(flow, state, WerkerError(f"internal error while scrubbing ({e.__class__.__name__})"),
                         phase="response")
 
@@ -377,10 +385,10 @@ class WerkerProxy:
             outcome = "client_abort" if "client" in msg.lower() and "disconnect" in msg.lower() else "upstream_error"
             if state.streaming is not None:
                 state.streaming.abort()
-                self._finish_stream(flow, state, outcome, "connection_closed")
+                self._finish_stream(flow, state, outcome, "connection_closed")  # counts the outcome
             else:
                 state.response_logged = True
                 self._write_audit(state.response_record(outcome, "connection_failed", time.monotonic()))
-            self._count("calls", outcome)
+                self._count("calls", outcome)
         except Exception as e:  # noqa: BLE001 - nothing left to forward; just record
             log.error("error_hook_failed", flow_id=flow.id, error_type=e.__class__.__name__)

@@ -109,6 +109,14 @@ async def _main(settings: Settings, config_path: str | None, host: str, port: in
     loop = asyncio.get_running_loop()
     path = config_path or bundled_config_path()
 
+    def on_loop_error(_loop: asyncio.AbstractEventLoop, context: dict) -> None:
+        exc = context.get("exception")
+        if isinstance(exc, asyncio.CancelledError):
+            return  # connections cancelled at shutdown: not an error
+        log.error("event_loop_error", error_type=exc.__class__.__name__ if exc else None)
+
+    loop.set_exception_handler(on_loop_error)
+
     def reload(reason: str) -> None:
         log.info("reload_requested", reason=reason)
         if proxy.reload(config_path, raise_errors=False):

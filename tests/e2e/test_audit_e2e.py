@@ -359,8 +359,6 @@ def test_malformed_body_is_blocked_and_audited(shared, up):
     assert b"321-54-9876" not in proxy.audit_path.read_bytes()
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a call blocked in the request hook also gets a `response` record "
-                   "with outcome `completed` (addon._block does not set state.response_logged)")
 def test_blocked_call_has_no_completed_response_record(shared, up):
     """A call blocked before forwarding is never recorded as `completed`: its only record is the blocked request record."""
     proxy = shared
@@ -521,9 +519,6 @@ def test_audit_write_failure_blocks_the_call(request, up, tmp_path, how):
         assert res.returncode == 0, res.stdout + res.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: when the record fits on disk but the head file update fails "
-                   "(ENOSPC), AuditLog._sync_upto poisons the writer and the append raises; the call is "
-                   "blocked with 503 although its `forwarded` record is already in the log")
 def test_no_forwarded_record_for_a_call_that_was_blocked(request, up):
     """Every `forwarded` request record belongs to a call the upstream actually received, also when the disk fills up."""
     mnt = request.getfixturevalue("small_fs")
@@ -638,8 +633,6 @@ def test_cut_tail_is_caught_by_the_head_file(written_log, tmp_path):
 
 # --- findings: identifiers outside field values -------------------------------------------------
 
-@pytest.mark.xfail(strict=True, reason="BUG: the audit `path` is the raw request path; an identifier in the "
-                   "URL path is written to the trail verbatim (addon.request records flow.request.path unscrubbed)")
 def test_identifier_in_url_path_stays_out_of_the_trail(shared, up):
     """An identifier in the URL path of a call to a target host never appears in the audit trail."""
     proxy = shared

@@ -206,7 +206,9 @@ def node_app(request, tmp_path_factory) -> Path:
     if not stamp.exists() or stamp.read_text() != wanted:
         try:
             p = subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--no-package-lock", "--ignore-scripts",
-                                "--loglevel=error"], cwd=folder, capture_output=True, text=True, timeout=180)
+                                "--loglevel=error", "--fetch-retries=1", "--fetch-retry-mintimeout=2000",
+                                "--fetch-retry-maxtimeout=5000", "--fetch-timeout=30000"],
+                               cwd=folder, capture_output=True, text=True, timeout=120)
         except subprocess.TimeoutExpired:
             pytest.skip("npm install of openai/undici timed out (registry unreachable?)")
         if p.returncode != 0:
