@@ -116,6 +116,7 @@ async def _main(settings: Settings, config_path: str | None, host: str, port: in
         log.error("event_loop_error", error_type=exc.__class__.__name__ if exc else None)
 
     loop.set_exception_handler(on_loop_error)
+    master._asyncio_exception_handler = on_loop_error  # mitmproxy installs this one while running
 
     def reload(reason: str) -> None:
         log.info("reload_requested", reason=reason)
