@@ -96,6 +96,7 @@ class Redactor:
         self.gates = gates  # off only to compare against the plain engine
         self.rule_timeout_s = rule_timeout_s
         self._order = {r.name: i for i, r in enumerate(ruleset.rules)}
+        self._gates = {d: build_gate(rules) for d, rules in ruleset.by_direction.items()}
         tokens = sorted({r.replacement for r in ruleset.rules} | {KnownValue("").replacement}, key=len, reverse=True)
         self._own_tokens = regex.compile("|".join(regex.escape(t) for t in tokens))
 
@@ -214,6 +215,68 @@ class Redactor:
         spans.sort()
         return spans, hold
 
+    def collect(
+        self,
+        text: str,
+        direction: str = "request",
+        rules: Iterable[Rule] | None = None,
+        *,
+        pos: int = 0,
+        partial: bool = False,
+        tail: int = 0,
+    ) -> tuple[list[Hit], int, list[KnownValue]]:
+        """Raw (unmerged) rule hits in normalized ``text`` from ``pos``, hold point, found values."""
+        raw: list[Hit] = []
+        found: list[KnownValue] = []
+        hold = len(text)
+        if rules is None:
+            rules = self.ruleset.by_direction[direction]
+            if partial and self._gate_says_nothing(direction, text, pos):
+                rules = self._gates[direction][1]  # only the rules the gate cannot speak for
+        for rule in rules:
+            hits, h = self._rule_hits(rule, text, pos, partial, tail)
+            hold = min(hold, h)
+            raw.extend(hits)
+            if rule.propagate:
+                for hit in hits:
+                    if hit.end <= hold:
+                        found.extend(known_values_from(text[hit.start:hit.end], rule))
+        return raw, hold, found
+
+    def finalize(
+        self,
+        text: str,
+        raw: list[Hit],
+        hold: int,
+        known: Iterable[KnownValue] = (),
+        *,
+        pos: int = 0,
+        partial: bool = False,
+        tail: int = 0,
+    ) -> tuple[list[Hit], int]:
+        """Add known-value hits, drop protected ones, merge; with ``partial``, cut at the hold point."""
+        known = list(known)
+        if known:
+            hits, h = self._known_hits(text, known, pos, partial, tail)
+            hold = min(hold, h)
+            raw = raw + hits
+        if raw or partial:
+            protected, h = self._protected_spans(text, pos, partial, tail)
+            hold = min(hold, h)
+            if protected:
+                raw = [h for h in raw if not _inside_any(h.start, h.end, protected)]
+        merged = merge_hits(raw) if raw else []
+        if partial:
+            # `\b` at the end of the text counts as a real end in partial matching, so a rule like
+            # `\(?\b\d{3}` would not claim the "(" of "call (": never release the last open word
+            hold = min(hold, max(pos, _TRAILING.search(text).start()))
+            # a merged span crossing the hold point may still grow: hold from its start
+            for h in reversed(merged):
+                if h.start < hold < h.end:
+                    hold = h.start
+            merged = [h for h in merged if h.end <= hold]
+        return merged, hold
+
     def scan(
         self,
         text: str,
@@ -230,38 +293,26 @@ class Redactor:
         Without ``partial`` the hold point is ``len(text)``. With it, hits at or after the hold
         point are not final (more text may change them) and are left out.
         """
-        raw: list[Hit] = []
-        found: list[KnownValue] = []
-        hold = len(text)
-        for rule in self.ruleset.by_direction[direction] if rules is None else rules:
-            hits, h = self._rule_hits(rule, text, pos, partial, tail)
-            hold = min(hold, h)
-            raw.extend(hits)
-            if rule.propagate:
-                for hit in hits:
-                    if hit.end <= hold:
-                        found.extend(known_values_from(text[hit.start:hit.end], rule))
-        known_all = list(known) + found
-        if known_all:
-            hits, h = self._known_hits(text, known_all, pos, partial, tail)
-            hold = min(hold, h)
-            raw.extend(hits)
-        if raw or partial:
-            protected, h = self._protected_spans(text, pos, partial, tail)
-            hold = min(hold, h)
-            if protected:
-                raw = [h for h in raw if not _inside_any(h.start, h.end, protected)]
-        merged = merge_hits(raw) if raw else []
-        if partial:
-            # `\b` at the end of the text counts as a real end in partial matching, so a rule like
-            # `\(?\b\d{3}` would not claim the "(" of "call (": never release the last open word
-            hold = min(hold, max(pos, _TRAILING.search(text).start()))
-            # a merged span crossing the hold point may still grow: hold from its start
-            for h in reversed(merged):
-                if h.start < hold < h.end:
-                    hold = h.start
-            merged = [h for h in merged if h.end <= hold]
+        raw, hold, found = self.collect(text, direction, rules, pos=pos, partial=partial, tail=tail)
+        merged, hold = self.finalize(text, raw, hold, list(known) + found, pos=pos, partial=partial, tail=tail)
         return merged, hold, found
+
+    # -- the stream gate -----------------------------------------------------------------------
+    def _gate_says_nothing(self, direction: str, text: str, pos: int) -> bool:
+        """True when no rule can match, or still grow into a match, before the last open word.
+
+        One search with all of the direction's rules as alternatives replaces one search per
+        rule for the common stream delta (plain words). Text from the last open word on is held
+        anyway (see ``finalize``), so only ``[pos, trailing word)`` needs a verdict.
+        """
+        gate = self._gates[direction][0]
+        if gate is None:
+            return False
+        end = max(pos, _TRAILING.search(text).start())
+        try:
+            return gate.search(text, pos, end, partial=True, timeout=self._budget(text)) is None
+        except TimeoutError:
+            return False
 
     def find(
         self,
@@ -299,6 +350,40 @@ class Redactor:
             counts[h.rule] = counts.get(h.rule, 0) + 1
         out.append(text[pos:])
         return Redacted("".join(out), tuple(mapped), counts, tuple(found))
+
+
+_GLOBAL_FLAGS = regex.compile(r"^\(\?([aiLmsux]+)\)")
+_FLAG_LETTERS = {regex.IGNORECASE: "i", regex.MULTILINE: "m", regex.DOTALL: "s"}
+
+
+def build_gate(rules: Iterable[Rule]) -> tuple[Any, tuple[Rule, ...]]:
+    """All joinable rules as one alternation (each with its own scoped flags), and the others.
+
+    A rule with verbose or ASCII flags, backreferences, or global inline flags anywhere but at
+    its very start would change meaning inside a combined pattern: it stays out of the gate and
+    always runs on its own.
+    """
+    parts = []
+    alone: list[Rule] = []
+    for rule in rules:
+        pattern = rule.pattern.pattern
+        flags = "".join(letter for bit, letter in _FLAG_LETTERS.items() if rule.pattern.flags & bit)
+        m = _GLOBAL_FLAGS.match(pattern)
+        if m:
+            flags += m.group(1)
+            pattern = pattern[m.end():]
+        if (m and set(m.group(1)) - set("ims")) or rule.pattern.flags & (regex.VERBOSE | regex.ASCII) or \
+                regex.search(r"\(\?[aiLmsux]+\)|\\[1-9]|\(\?P=|\\g<", pattern):
+            alone.append(rule)
+            continue
+        flags = "".join(sorted(set(flags)))
+        parts.append(f"(?{flags}:{pattern})" if flags else f"(?:{pattern})")
+    if not parts:
+        return None, tuple(alone)
+    try:
+        return regex.compile("|".join(parts)), tuple(alone)
+    except regex.error:
+        return None, tuple(rules)
 
 
 def _is_word(c: str) -> bool:

@@ -152,7 +152,7 @@ def _str_list(node: Any, source: str, parent: Any, key: str, where: str) -> tupl
     return tuple(node)
 
 
-def parse_rule(node: Any, source: str, index: int) -> Rule:
+def parse_rule(node: Any, source: str, index: int, macros: dict[str, str] | None = None) -> Rule:
     where = f"rules[{index}]"
     if not isinstance(node, dict):
         raise ConfigError(source, line_of(node), f"{where}: a rule must be a mapping with name, label, pattern")
@@ -172,6 +172,8 @@ def parse_rule(node: Any, source: str, index: int) -> Rule:
         raise _fail(source, node, "pattern" if "pattern" in node else None, where,
                     "every rule needs a non-empty `pattern` (a regex)")
     flags = _parse_flags(node.get("flags"), source, where, node)
+    if macros:
+        pattern = expand_macros(pattern, macros, source, line_of(node, "pattern"), where + ".pattern")
     compiled = compile_pattern(pattern, flags, source, line_of(node, "pattern"), where)
     if compiled.search("") is not None:
         raise _fail(source, node, "pattern", where, "pattern matches the empty string; it must match some text")
@@ -204,7 +206,8 @@ def parse_rule(node: Any, source: str, index: int) -> Rule:
     if node.get("requires") is not None:
         if not isinstance(node["requires"], str) or not node["requires"]:
             raise _fail(source, node, "requires", where, "requires must be a regex every matching text contains")
-        requires = compile_pattern(node["requires"], flags, source, line_of(node, "requires"), where + ".requires")
+        gate = expand_macros(node["requires"], macros or {}, source, line_of(node, "requires"), where + ".requires")
+        requires = compile_pattern(gate, flags, source, line_of(node, "requires"), where + ".requires")
     elif context is not None and context.required:
         requires = context.pattern  # the cue word must be somewhere in the text
 
@@ -275,14 +278,42 @@ def parse_rules_document(doc: Any, source: str) -> tuple[list[Rule], list[AllowP
     if not isinstance(doc, dict):
         raise ConfigError(source, line_of(doc), "a rules file must be a mapping with `rules:` (and optional `allow:`)")
     for k in doc:
-        if k not in ("rules", "allow", "version"):
-            raise ConfigError(source, line_of(doc, k), f"unknown key {k!r}; a rules file holds `rules` and `allow`")
+        if k not in ("rules", "allow", "version", "macros"):
+            raise ConfigError(source, line_of(doc, k),
+                              f"unknown key {k!r}; a rules file holds `rules`, `allow` and `macros`")
+    macros = _parse_macros(doc.get("macros"), source, doc)
     rules_node = doc.get("rules") or []
     allow_node = doc.get("allow") or []
     if not isinstance(rules_node, list):
         raise ConfigError(source, line_of(doc, "rules"), "`rules` must be a list")
     if not isinstance(allow_node, list):
         raise ConfigError(source, line_of(doc, "allow"), "`allow` must be a list")
-    rules = [parse_rule(n, source, i) for i, n in enumerate(rules_node)]
+    rules = [parse_rule(n, source, i, macros) for i, n in enumerate(rules_node)]
     allow = [parse_allow(n, source, i) for i, n in enumerate(allow_node)]
     return rules, allow
+
+
+_MACRO_REF = regex.compile(r"\{\{([a-z][a-z0-9_]*)\}\}")
+
+
+def _parse_macros(node: Any, source: str, doc: Any) -> dict[str, str]:
+    """``macros: {name_word: '...'}``: regex fragments a file's patterns use as ``{{name_word}}``."""
+    if node is None:
+        return {}
+    if not isinstance(node, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in node.items()):
+        raise ConfigError(source, line_of(doc, "macros"), "macros must map names to regex fragments")
+    out: dict[str, str] = {}
+    for name, frag in node.items():  # a macro may use the ones defined before it
+        if not regex.fullmatch(r"[a-z][a-z0-9_]*", name):
+            raise ConfigError(source, line_of(node, name), f"macros.{name}: names are lowercase letters, digits, _")
+        out[name] = expand_macros(frag, out, source, line_of(node, name), f"macros.{name}")
+    return out
+
+
+def expand_macros(pattern: str, macros: dict[str, str], source: str, line: int | None, where: str) -> str:
+    def sub(m: Any) -> str:
+        if m.group(1) not in macros:
+            raise ConfigError(source, line, f"{where}: unknown macro {{{{{m.group(1)}}}}}; define it under `macros:`")
+        return macros[m.group(1)]
+
+    return _MACRO_REF.sub(sub, pattern)

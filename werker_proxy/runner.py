@@ -153,9 +153,8 @@ async def _main(settings: Settings, config_path: str | None, host: str, port: in
             await asyncio.sleep(WATCH_INTERVAL_S)
             now = stamp()
             if now != last:
-                last = now
+                last = now  # a change made during the reload shows up at the next tick
                 reload("file_changed")
-                last = stamp()
 
     async def announce() -> None:
         # the CA is written when mitmproxy's TLS addon configures; wait for the listener too

@@ -299,10 +299,6 @@ def test_metrics_count_calls_blocks_redactions_audit_and_held_chars(proxy, up):
     assert metric(after, "werker_config_loaded") == 1
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug: WerkerProxy.error() counts werker_calls_total{outcome} again after _finish_stream() already "
-    "counted it, so a stream ended by a client abort or an upstream break counts twice. Fix: in "
-    "addon.py error(), move `self._count('calls', outcome)` into the non-streaming `else:` branch."))
 def test_metrics_count_an_aborted_or_broken_stream_once(proxy, up):
     """A stream the client abandons, and one the upstream breaks off, each add exactly 1 to their outcome."""
     before = scrape(proxy)
@@ -483,11 +479,6 @@ def test_addon_hooks_log_no_payload_text(tmp_path):
         assert secret not in text
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug: the hooks' catch-all handlers use log.exception(), whose rendered traceback carries the "
-    "exception's message, and exception messages may quote body text. Fix: in addon.py replace the three "
-    "`log.exception(...)` calls with `log.error(..., error_type=e.__class__.__name__, where=<innermost "
-    "traceback frame file:line>)` (no exc_info)."))
 def test_internal_error_in_a_hook_logs_no_payload_text(tmp_path, monkeypatch):
     """Unit: when scrubbing raises an exception quoting body text, the call is blocked and the log omits that text."""
     import structlog
@@ -545,12 +536,6 @@ def test_sigterm_stops_cleanly(sigtermed):
             socket.create_connection(("127.0.0.1", port), timeout=1).close()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug (Python 3.11 asyncio): on SIGTERM every open client connection's cancelled handler task is "
-    "logged by the event loop as 'Exception in callback StreamReaderProtocol...' + a CancelledError "
-    "traceback (not JSON). Fix: in runner._main, after `loop = asyncio.get_running_loop()`, install "
-    "`loop.set_exception_handler(h)` where h returns silently for asyncio.CancelledError and otherwise "
-    "logs `log.error('event_loop_error', error_type=...)`."))
 def test_sigterm_leaves_only_json_lines_in_the_log(sigtermed):
     """Stopping with client connections still open adds no traceback: the log stays JSON lines."""
     p, _, _ = sigtermed
