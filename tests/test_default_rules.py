@@ -119,9 +119,6 @@ def test_corpus_recall_and_clinical(corpus_result):
     assert res["clinical_destroyed_rate"] <= MAX_CLINICAL_DESTROYED, destroyed
 
 
-@pytest.mark.xfail(reason="engine: JSON held in a string is scrubbed value by value without its key, so "
-                          "key-cued rules (\"city\": ..., \"zip\": ..., \"age\": ...) cannot fire; see report",
-                   strict=False)
 def test_corpus_through_request_body(redactor):
     """The same documents sent as a request ``input`` string (the proxy's real path)."""
     from werker_proxy.payload import scrub_json
@@ -204,9 +201,6 @@ def test_clinical_negatives(redactor, text):
     assert redactor.redact(text, direction="request").text == text
 
 
-@pytest.mark.xfail(reason="engine: propagated name parts match case-insensitively, so a surname 'Ng' also "
-                          "scrubs the unit in 'ng/mL'; suggest case-sensitive (or capitalised-only) matching",
-                   strict=False)
 def test_propagated_name_parts_keep_units(redactor):
     out = redactor.redact("Patient: Wei Ng. Troponin I 0.40 ng/mL at 14:30.", direction="request").text
     assert "Ng." not in out and "0.40 ng/mL" in out

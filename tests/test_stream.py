@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 
 from tests.conftest import SMALL_RULES, settings_from
 from tests.transcripts import Call, Refusal, Text, channels, chat_transcript, parse, responses_transcript
-from werker_proxy.jsontext import scrub_json_text
+from werker_proxy.jsontext import scrub_json_text, with_key
 from werker_proxy.redact import KnownValue, Redactor
 from werker_proxy.stream import StreamRedactor
 
@@ -260,7 +260,7 @@ def check_no_leak(note: Note, texts: list[str]) -> None:
 
 
 def batch_args(redactor: Redactor, raw: str) -> str:
-    return scrub_json_text(raw, lambda s: redactor.redact(s, "response").text)
+    return scrub_json_text(raw, with_key(lambda s: redactor.redact(s, "response").text))
 
 
 @PROPS

@@ -18,7 +18,7 @@ from typing import Any
 import orjson
 
 from .errors import AttachmentBlocked, MalformedBody
-from .jsontext import json_strings, looks_like_json, scrub_json_text
+from .jsontext import json_strings, looks_like_json, scrub_json_text, with_key
 from .redact import KnownValue, Redactor, add_counts
 
 # Values kept as they are when they sit under these keys in the API schema (not in free-form JSON).
@@ -59,30 +59,32 @@ class _Walk:
 
     def __init__(self, text_fn: Callable[[str], str], attachments: str, report: ScrubReport):
         self.text_fn = text_fn
+        self.keyed = with_key(text_fn)
         self.attachments = attachments
         self.report = report
 
-    def text(self, s: str) -> str:
+    def text(self, s: str, key: str | None = None) -> str:
         if not s:
             return s
         if s[0] in "{[ \n\t" and looks_like_json(s):
-            return scrub_json_text(s, self.text_fn)
-        return self.text_fn(s)
+            return scrub_json_text(s, self.keyed)
+        return self.keyed(s, key)
 
-    def data(self, node: Any) -> Any:
-        """Free-form JSON: every string and number is data."""
+    def data(self, node: Any, key: str | None = None) -> Any:
+        """Free-form JSON: every string and number is data, read with its key as context."""
         if isinstance(node, str):
             if _is_data_url(node):
                 return self.attachment_value(node)
-            return self.text(node)
+            return self.text(node, key)
         if isinstance(node, dict):
             # keys of free-form JSON are data too ({"234-56-7890": ...})
-            return {(self.text_fn(k) if isinstance(k, str) and k else k): self.data(v) for k, v in node.items()}
+            return {(self.text_fn(k) if isinstance(k, str) and k else k): self.data(v, k if isinstance(k, str) else None)
+                    for k, v in node.items()}
         if isinstance(node, list):
-            return [self.data(v) for v in node]
+            return [self.data(v, key) for v in node]
         if isinstance(node, (int, float)) and not isinstance(node, bool):
             s = repr(node) if isinstance(node, float) else str(node)
-            out = self.text_fn(s)
+            out = self.keyed(s, key)
             return node if out == s else out
         return node
 

@@ -142,10 +142,14 @@ class Redactor:
 
     def _known_hits(self, text: str, known: Iterable[KnownValue], pos: int = 0, partial: bool = False,
                     tail: int = 0) -> tuple[list[Hit], int]:
-        """Literal, case-insensitive, whole-word occurrences of known values (``str.find``, C speed)."""
+        """Whole-word occurrences of known values, found with ``str.find`` (C speed).
+
+        Values with digits match case-insensitively; names match as found, in UPPER case and in
+        Title Case only, so a surname "Ng" does not eat the unit in "ng/mL".
+        """
         by_value: dict[str, KnownValue] = {}
         for k in known:
-            key = normalize(k.value).text.lower()
+            key = _normalized_lower(k.value)
             if len(key) >= 2 and key not in by_value:
                 by_value[key] = k
         n = len(text)
@@ -156,25 +160,27 @@ class Redactor:
         if len(lower) != n:  # a few Unicode letters change length when lowered: use the regex path
             return self._known_hits_regex(text, by_value, pos, partial)
         hits = []
-        for value, k in by_value.items():
+        for key, k in by_value.items():
             order = self._order.get(k.rule, 10**6)
-            word_start, word_end = _is_word(value[0]), _is_word(value[-1])
-            i = lower.find(value, pos)
-            while i >= 0:
-                e = i + len(value)
-                if not (word_start and i > 0 and _is_word(lower[i - 1])):
-                    if partial and e == n and word_end:
-                        hold = min(hold, i)  # "Grace" might continue as "Graceful"
-                    elif not (word_end and e < n and _is_word(lower[e])):
-                        hits.append(Hit(k.rule, k.label, i, e, k.replacement, order))
-                i = lower.find(value, i + 1)
-            if partial:
-                # the text may end with the beginning of a known value
-                for cut in range(min(len(value) - 1, n - pos), 0, -1):
-                    s = n - cut
-                    if lower.endswith(value[:cut]) and not (word_start and s > 0 and _is_word(lower[s - 1])):
-                        hold = min(hold, s)
-                        break
+            for needle, folded in _needles(k.value):
+                hay = lower if folded else text
+                word_start, word_end = _is_word(needle[0]), _is_word(needle[-1])
+                i = hay.find(needle, pos)
+                while i >= 0:
+                    e = i + len(needle)
+                    if not (word_start and i > 0 and _is_word(hay[i - 1])):
+                        if partial and e == n and word_end:
+                            hold = min(hold, i)  # "Grace" might continue as "Graceful"
+                        elif not (word_end and e < n and _is_word(hay[e])):
+                            hits.append(Hit(k.rule, k.label, i, e, k.replacement, order))
+                    i = hay.find(needle, i + 1)
+                if partial:
+                    # the text may end with the beginning of a known value
+                    for cut in range(min(len(needle) - 1, n - pos), 0, -1):
+                        s = n - cut
+                        if hay.endswith(needle[:cut]) and not (word_start and s > 0 and _is_word(hay[s - 1])):
+                            hold = min(hold, s)
+                            break
         return hits, hold
 
     def _known_hits_regex(self, text: str, by_value: dict[str, KnownValue], pos: int,
@@ -384,6 +390,21 @@ def build_gate(rules: Iterable[Rule]) -> tuple[Any, tuple[Rule, ...]]:
         return regex.compile("|".join(parts)), tuple(alone)
     except regex.error:
         return None, tuple(rules)
+
+
+@lru_cache(maxsize=4096)
+def _normalized_lower(value: str) -> str:
+    return normalize(value).text.lower()
+
+
+@lru_cache(maxsize=4096)
+def _needles(value: str) -> tuple[tuple[str, bool], ...]:
+    """What to search for a known value: (needle, compare case-folded)."""
+    v = normalize(value).text.strip()
+    if any(c.isdigit() for c in v):
+        return ((v.lower(), True),)
+    variants = dict.fromkeys((v, v.upper(), v.title()))
+    return tuple((x, False) for x in variants if len(x) >= 2)
 
 
 def _is_word(c: str) -> bool:

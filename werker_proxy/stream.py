@@ -25,7 +25,7 @@ import regex
 
 from .decoders import make_decoder
 from .errors import UpstreamError
-from .jsontext import scrub_token
+from .jsontext import scrub_token, token_value, with_key
 from .normalize import Normalized, normalize
 from .payload import _Walk, ScrubReport
 from .redact import KnownValue, Redactor, add_counts
@@ -61,6 +61,7 @@ TERMINAL = frozenset({"response.completed", "response.incomplete", "response.fai
 _STRING_RE = regex.compile(r'"(?:[^"\\]|\\.)*"')
 _NUMBER_RE = regex.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?")
 _STRUCT_RE = regex.compile(r"(?:[\s{}\[\],:]|true|false|null)+")
+_WS_RE = regex.compile(r"\s*")
 
 Segment = tuple[int, int, str]  # raw start, raw end, text to emit for it
 
@@ -127,6 +128,7 @@ class Channel:
         self.json_args = json_args
         self.pending: Slot | None = None
         self.closed = False
+        self.key: str | None = None  # last JSON key seen in an arguments channel
 
     @property
     def held(self) -> int:
@@ -195,15 +197,23 @@ class Channel:
                     if final:
                         return None
                     break
-                out.append((i, m.end(), scrub_token(m.group(), owner.scrub_value)))
-                i = m.end()
+                j = m.end()
+                k = _WS_RE.match(buf, j).end()
+                if k == len(buf) and not final:
+                    break  # a key or a value? the next character tells
+                if k < len(buf) and buf[k] == ":":
+                    out.append((i, j, scrub_token(m.group(), owner.scrub_keyed)))
+                    self.key = token_value(m.group())
+                else:
+                    out.append((i, j, scrub_token(m.group(), owner.scrub_keyed, self.key)))
+                i = j
             elif c == "-" or c.isdigit():
                 m = _NUMBER_RE.match(buf, i)
                 if m is None or (m.end() == len(buf) and not final):
                     if m is None and final:
                         return None
                     break
-                out.append((i, m.end(), scrub_token(m.group(), owner.scrub_value)))
+                out.append((i, m.end(), scrub_token(m.group(), owner.scrub_keyed, self.key)))
                 i = m.end()
             else:
                 m = _STRUCT_RE.match(buf, i)
@@ -307,6 +317,7 @@ class StreamRedactor:
         self.response_id: str | None = None
         self.emitted_bytes = 0
         self._sha = hashlib.sha256()
+        self._keyed = with_key(self.scrub_value)
 
     # -- public ------------------------------------------------------------------------------------
     def feed(self, data: bytes) -> bytes:
@@ -353,6 +364,9 @@ class StreamRedactor:
     def note_held(self, held: int) -> None:
         if held > self.held_max:
             self.held_max = held
+
+    def scrub_keyed(self, text: str, key: str | None = None) -> str:
+        return self._keyed(text, key)
 
     def scrub_value(self, text: str) -> str:
         r = self.redactor.redact(text, self.direction, self.known)
