@@ -81,12 +81,3 @@ def scrub_json_text(text: str, scrub: KeyedScrub) -> str:
         pos = m.end()
     out.append(text[pos:])
     return "".join(out)
-
-
-def json_strings(text: str) -> list[str]:
-    """Decoded strings and numbers of a JSON text (for discovery passes)."""
-    vals = []
-    for m in TOKEN_RE.finditer(text):
-        tok = m.group()
-        vals.append(orjson.loads(tok) if tok.startswith('"') else tok)
-    return vals

@@ -5,8 +5,9 @@ the API schema (``model``, ``role``, ``type``, ids, statuses, tool names...). In
 JSON (``metadata``, tool ``arguments`` and outputs, JSON schemas, JSON held in a string) nothing
 is structural: every value is data whatever its key, numbers included.
 
-Two passes: the first runs only the propagating rules over every text to learn the body's
-known values (a name cued in one message is scrubbed in all of them); the second scrubs.
+Two passes: the first runs every rule once over every text and learns the body's known values
+(a name cued in one message is scrubbed in all of them); the second only adds those values
+with a literal search and writes the replacements.
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ from typing import Any
 import orjson
 
 from .errors import AttachmentBlocked, MalformedBody
-from .jsontext import json_strings, looks_like_json, scrub_json_text, with_key
-from .redact import KnownValue, Redactor, add_counts
+from .jsontext import looks_like_json, scrub_json_text, with_key
+from .redact import KnownValue, Prepared, Redactor, add_counts
 
 # Values kept as they are when they sit under these keys in the API schema (not in free-form JSON).
 STRUCTURAL_KEYS = frozenset({
@@ -161,25 +162,28 @@ def scrub_json(
 ) -> tuple[Any, ScrubReport]:
     """Scrub a parsed body; returns the new body and what was done (counts per rule)."""
     report = ScrubReport()
-    texts: list[str] = []
+    prepared: dict[str, Prepared] = {}
+    found: list[KnownValue] = []
+
+    def prepare(s: str) -> Prepared:
+        p = prepared.get(s)
+        if p is None:
+            p = prepared[s] = redactor.prepare(s, direction)
+            found.extend(p.found)
+        return p
 
     def collect(s: str) -> str:
-        texts.append(s)
+        prepare(s)
         return s
 
-    discovery = _Walk(collect, "allow" if attachments == "strip" else attachments, ScrubReport())
-    discovery.schema(body)
-    propagating = [r for r in redactor.ruleset.by_direction[direction] if r.propagate]
-    found: list[KnownValue] = []
-    if propagating:
-        for t in texts:
-            for s in (json_strings(t) if t[:1] in "{[" and looks_like_json(t) else [t]):
-                found.extend(redactor.discover(s, direction, propagating))
+    # pass 1 runs every rule once per text and learns the body's known values ...
+    _Walk(collect, "allow" if attachments == "strip" else attachments, ScrubReport()).schema(body)
     report.found = found
     all_known = list(known) + found
 
+    # ... pass 2 only adds those values (a literal search) and writes the replacements
     def scrub(s: str) -> str:
-        r = redactor.redact(s, direction, all_known)
+        r = redactor.apply(prepare(s), all_known)
         if r.counts:
             add_counts(report.counts, r.counts)
         return r.text

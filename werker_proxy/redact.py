@@ -331,18 +331,19 @@ class Redactor:
         hits, _, found = self.scan(text, direction, known, rules)
         return hits, found
 
-    def discover(self, text: str, direction: str, rules: Iterable[Rule]) -> list[KnownValue]:
-        """Known values that ``rules`` (normally the propagating ones) find in ``text``."""
-        return self.find(normalize(text).text, direction, rules=rules)[1]
-
     # -- transformation ----------------------------------------------------------------------
-    def redact(
-        self, text: str, direction: str = "request", known: Iterable[KnownValue] = ()
-    ) -> Redacted:
+    def prepare(self, text: str, direction: str = "request") -> "Prepared":
+        """The expensive part of ``redact``: normalize and run every rule (no known values yet)."""
         norm = normalize(text)
-        hits, found = self.find(norm.text, direction, known)
+        raw, hold, found = self.collect(norm.text, direction)
+        return Prepared(text, norm, raw, hold, tuple(found))
+
+    def apply(self, prepared: "Prepared", known: Iterable[KnownValue] = ()) -> Redacted:
+        """Finish a prepared text with the known values (cheap literal search), merge, replace."""
+        text, norm = prepared.text, prepared.norm
+        hits, _ = self.finalize(norm.text, prepared.raw, prepared.hold, list(known) + list(prepared.found))
         if not hits:
-            return Redacted(text, (), {}, tuple(found))
+            return Redacted(text, (), {}, prepared.found)
         out: list[str] = []
         pos = 0
         mapped: list[Hit] = []
@@ -355,7 +356,21 @@ class Redactor:
             mapped.append(Hit(h.rule, h.label, s, e, h.replacement, h.order))
             counts[h.rule] = counts.get(h.rule, 0) + 1
         out.append(text[pos:])
-        return Redacted("".join(out), tuple(mapped), counts, tuple(found))
+        return Redacted("".join(out), tuple(mapped), counts, prepared.found)
+
+    def redact(
+        self, text: str, direction: str = "request", known: Iterable[KnownValue] = ()
+    ) -> Redacted:
+        return self.apply(self.prepare(text, direction), known)
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    text: str
+    norm: Any  # Normalized
+    raw: list[Hit]
+    hold: int
+    found: tuple[KnownValue, ...]
 
 
 _GLOBAL_FLAGS = regex.compile(r"^\(\?([aiLmsux]+)\)")
