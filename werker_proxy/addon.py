@@ -8,9 +8,11 @@ configured answers 503 and forwards nothing.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import orjson
@@ -59,6 +61,7 @@ class WerkerProxy:
         self.settings: Settings | None = None
         self.audit: AuditLog | None = None
         self.config_error: str | None = None
+        self._audit_pool = ThreadPoolExecutor(max_workers=16, thread_name_prefix="werker-audit")
         self.stats: dict[str, Any] = {"calls": {}, "blocked": {}, "redactions": {}, "audit_records": 0,
                                       "audit_failures": 0, "held_chars": 0}
 
@@ -120,6 +123,7 @@ class WerkerProxy:
             raise ConfigError(settings.source, None, f"cannot apply proxy options: {e}") from e
 
     def done(self) -> None:
+        self._audit_pool.shutdown(wait=True)
         if self.audit is not None:
             self.audit.close()
 
@@ -127,6 +131,18 @@ class WerkerProxy:
     def _count(self, bucket: str, key: str) -> None:
         d = self.stats[bucket]
         d[key] = d.get(key, 0) + 1
+
+    async def _write_audit_durably(self, fields: dict[str, Any]) -> None:
+        """Write a record; with ``fsync: always`` wait for it in a worker thread, so the event loop
+        keeps serving and concurrent calls share one fsync (group commit)."""
+        if self.audit is not None and self.audit_fsync_always:
+            await asyncio.get_running_loop().run_in_executor(self._audit_pool, self._write_audit, fields)
+        else:
+            self._write_audit(fields)
+
+    @property
+    def audit_fsync_always(self) -> bool:
+        return self.settings is not None and self.settings.audit.fsync == "always"
 
     def _write_audit(self, fields: dict[str, Any]) -> None:
         if self.audit is None:
@@ -172,7 +188,7 @@ class WerkerProxy:
         except Exception as e:  # noqa: BLE001 - fail closed, never forward on a bug
             flow.response = error_response(WerkerError(f"internal error ({e.__class__.__name__})"))
 
-    def request(self, flow: http.HTTPFlow) -> None:
+    async def request(self, flow: http.HTTPFlow) -> None:
         if flow.response or flow.error or not flow.live:
             return
         state: CallState | None = None
@@ -190,7 +206,7 @@ class WerkerProxy:
             flow.metadata[STATE_KEY] = state
             self._scrub_request(flow, state)
             self._route(flow, settings)
-            self._write_audit(state.request_record("forwarded", None, None))
+            await self._write_audit_durably(state.request_record("forwarded", None, None))
             self._count("calls", "forwarded")
             add_counts(self.stats["redactions"], {f"request.{k}": v for k, v in state.request_counts.items()})
         except WerkerError as e:
@@ -320,7 +336,7 @@ class WerkerProxy:
         except AuditError as e:
             log.error("audit_write_failed", flow_id=flow.id, error=str(e))
 
-    def response(self, flow: http.HTTPFlow) -> None:
+    async def response(self, flow: http.HTTPFlow) -> None:
         state = self._state(flow)
         if state is None or flow.response is None:
             return
@@ -329,7 +345,7 @@ class WerkerProxy:
         try:
             self._scrub_response(flow, state)
             state.response_logged = True
-            self._write_audit(state.response_record("completed", None, time.monotonic()))
+            await self._write_audit_durably(state.response_record("completed", None, time.monotonic()))
             self._count("calls", "completed")
         except WerkerError as e:
             self._block(flow, state, e, phase="response")

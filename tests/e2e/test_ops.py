@@ -426,6 +426,20 @@ def _feed(f, chunk: bytes) -> bytes:
     return out if isinstance(out, bytes) else b"".join(out)
 
 
+def _hook(result):
+    """Run a hook that may be a coroutine (request and response are async: they await the audit)."""
+    import asyncio
+    import inspect
+
+    if inspect.isawaitable(result):
+        loop = asyncio.new_event_loop()
+        try:
+            return loop.run_until_complete(result)
+        finally:
+            loop.close()
+    return result
+
+
 def test_addon_hooks_log_no_payload_text(tmp_path):
     """Unit: structlog events from the addon's hooks (request, response, stream, block, reload) carry no payload."""
     import structlog
@@ -444,16 +458,16 @@ def test_addon_hooks_log_no_payload_text(tmp_path):
         with capture_logs(processors=[structlog.processors.format_exc_info]) as logs:
             ok = _call(orjson.dumps({"model": "m", "input": NOTE, "metadata": {"who": "Grace Al-Farsi"}}))
             addon.requestheaders(ok)
-            addon.request(ok)
+            _hook(addon.request(ok))
             assert ok.response is None and b"123-45-6789" not in ok.request.content
             ok.response = http.Response.make(200, orjson.dumps({"output": [{"type": "message", "content": [
                 {"type": "output_text", "text": "SSN 987-65-4321 for Grace Al-Farsi"}]}]}),
                 {"content-type": "application/json"})
             addon.responseheaders(ok)
-            addon.response(ok)
+            _hook(addon.response(ok))
 
             streamed = _call(orjson.dumps({"model": "m", "input": NOTE, "stream": True}))
-            addon.request(streamed)
+            _hook(addon.request(streamed))
             streamed.response = http.Response.make(200, b"", {"content-type": "text/event-stream"})
             addon.responseheaders(streamed)
             sse = responses_transcript([Text(["SSN 987-", "65-43", "21 Grace ", "Al-Farsi"])])
@@ -461,7 +475,7 @@ def test_addon_hooks_log_no_payload_text(tmp_path):
             assert b"987-65-4321" not in out
 
             broken = _call(orjson.dumps({"model": "m", "input": NOTE, "stream": True}))
-            addon.request(broken)
+            _hook(addon.request(broken))
             broken.response = http.Response.make(200, b"", {"content-type": "text/event-stream"})
             addon.responseheaders(broken)
             _feed(broken, sse[: len(sse) // 3])
@@ -469,7 +483,7 @@ def test_addon_hooks_log_no_payload_text(tmp_path):
             addon.error(broken)
 
             bad = _call(NOTE.encode())
-            addon.request(bad)
+            _hook(addon.request(bad))
             assert bad.response is not None and bad.response.status_code == 400
             addon.reload(str(tmp_path / "missing.yaml"), raise_errors=False)
     events = [e["event"] for e in logs]
@@ -498,7 +512,7 @@ def test_internal_error_in_a_hook_logs_no_payload_text(tmp_path, monkeypatch):
         monkeypatch.setattr(addon_mod, "scrub_body_bytes", failing)
         with capture_logs(processors=[structlog.processors.format_exc_info]) as logs:
             f = _call(orjson.dumps({"model": "m", "input": NOTE}))
-            addon.request(f)
+            _hook(addon.request(f))
     assert f.response is not None and f.response.status_code == 500
     assert "request_hook_failed" in [e["event"] for e in logs]
     for secret in SECRETS:
