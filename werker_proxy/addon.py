@@ -165,7 +165,7 @@ class WerkerProxy:
         try:
             if phase == "request":
                 state.response_logged = True  # mitmproxy runs the response hook on our own error answer
-                self._write_audit(state.request_record("blocked", err.code, err.status))
+                self._write_audit(state.request_record("blocked", err.code, err.status, time.monotonic()))
             else:
                 state.status = err.status
                 state.response_logged = True
@@ -206,7 +206,7 @@ class WerkerProxy:
             flow.metadata[STATE_KEY] = state
             self._scrub_request(flow, state)
             self._route(flow, settings)
-            await self._write_audit_durably(state.request_record("forwarded", None, None))
+            await self._write_audit_durably(state.request_record("forwarded", None, None, time.monotonic()))
             self._count("calls", "forwarded")
             add_counts(self.stats["redactions"], {f"request.{k}": v for k, v in state.request_counts.items()})
         except WerkerError as e:

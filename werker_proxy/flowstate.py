@@ -55,7 +55,8 @@ class CallState:
             "metadata": self.metadata,
         }
 
-    def request_record(self, outcome: str, reason: str | None, status: int | None) -> dict[str, Any]:
+    def request_record(self, outcome: str, reason: str | None, status: int | None, now: float) -> dict[str, Any]:
+        """Every record carries every field; those the request cannot know yet are null."""
         return {
             "event": "request",
             **self.base(),
@@ -65,6 +66,11 @@ class CallState:
             "redactions": {"request": dict(self.request_counts)},
             "request_bytes": self.request_bytes,
             "request_sha256": self.request_sha256,
+            "response_bytes": None,
+            "response_sha256": None,
+            "duration_ms": round((now - self.started) * 1000, 3),
+            "usage": None,
+            "response_id": None,
         }
 
     def response_record(self, outcome: str, reason: str | None, now: float) -> dict[str, Any]:
