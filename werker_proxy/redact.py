@@ -31,7 +31,8 @@ _TRAILING = regex.compile(r"\S*\Z")  # a gate may be satisfied by text this far 
 # Parts of a found name that are not worth scrubbing on their own elsewhere.
 _NAME_STOPWORDS = frozenset(
     """mr mrs ms miss dr prof md do rn np pa phd jr sr ii iii iv the and of de la del van von
-    da di le du st mx dds dmd pharmd""".split()
+    da di le du st mx dds dmd pharmd nurse doctor patient pt rev father sister brother mother
+    daughter son wife husband mom dad aunt uncle cousin friend caregiver guardian""".split()
 )
 
 
