@@ -88,3 +88,37 @@ def test_propagated_name_parts_keep_their_case(small):
     """A known surname "Ng" is scrubbed as a name (Ng, NG) but not inside the unit "ng/mL"."""
     r = small.redactor.redact("Patient: Lin Ng. NG called; troponin 12 ng/mL, twice a day.")
     assert r.text == "Patient: [NAME]. [NAME] called; troponin 12 ng/mL, twice a day."
+
+
+# -- properties over generated clinical notes (default ruleset) ---------------------------------
+
+from hypothesis import HealthCheck, given, settings as hsettings, strategies as st  # noqa: E402
+
+from tests.clinical_gen import generate  # noqa: E402
+
+_DEFAULT = None
+
+
+def _default():
+    global _DEFAULT
+    if _DEFAULT is None:
+        from werker_proxy.config import load_settings
+
+        _DEFAULT = load_settings(None)
+    return _DEFAULT
+
+
+@hsettings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10**6), cut=st.integers(0, 400))
+def test_scrubbing_is_idempotent_and_leaves_no_rule_match(seed, cut):
+    """Scrubbing a generated note twice changes nothing the second time, and no rule matches its output."""
+    s = _default()
+    doc = generate(seed, 1)[0]
+    text = doc.text[cut:] if cut < len(doc.text) else doc.text
+    once = s.redactor.redact(text, "request").text
+    twice = s.redactor.redact(once, "request")
+    assert twice.text == once
+    assert not twice.hits
+    for ident in doc.identifiers:
+        if ident.start >= cut and ident.kind in ("SSN", "EMAIL", "PHONE"):
+            assert ident.value not in once

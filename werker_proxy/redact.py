@@ -240,14 +240,19 @@ class Redactor:
             rules = self.ruleset.by_direction[direction]
             if partial and self._gate_says_nothing(direction, text, pos):
                 rules = self._gates[direction][1]  # only the rules the gate cannot speak for
+        propagating: list[tuple[Rule, Hit]] = []
         for rule in rules:
             hits, h = self._rule_hits(rule, text, pos, partial, tail)
             hold = min(hold, h)
             raw.extend(hits)
             if rule.propagate:
-                for hit in hits:
-                    if hit.end <= hold:
-                        found.extend(known_values_from(text[hit.start:hit.end], rule))
+                propagating.extend((rule, hit) for hit in hits)
+        if propagating:
+            # a value inside one of our own tokens ("[NAME]") or an allow match is not PHI
+            protected, _ = self._protected_spans(text, pos)
+            for rule, hit in propagating:
+                if hit.end <= hold and not _inside_any(hit.start, hit.end, protected):
+                    found.extend(known_values_from(text[hit.start:hit.end], rule))
         return raw, hold, found
 
     def finalize(
