@@ -213,6 +213,8 @@ SCENARIOS = [
     Scenario("resp_sse_60", "Responses SSE 60 deltas", "responses", True, deltas=60, fsync_variant=True),
     Scenario("chat_sse_60", "Chat SSE 60 chunks", "chat", True, deltas=60),
     Scenario("resp_sse_paced", "Responses SSE 40 x 5 ms", "responses", True, deltas=40, pace_ms=5),
+    Scenario("resp_sse_500", "Responses SSE 500 deltas, 1 client", "responses", True, deltas=500,
+             concurrency=1, count=20, time_cap=30.0),
     Scenario("paced_x200", "200 concurrent paced streams", "responses", True, deltas=40, pace_ms=5,
              concurrency=200, count=200, time_cap=30.0, grace=30.0, memory=True),
 ]

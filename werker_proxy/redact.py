@@ -27,7 +27,8 @@ from .validators import VALIDATORS
 
 KNOWN_RULE = "known_phi"
 LOOKBEHIND_GATE = 512
-_TRAILING = regex.compile(r"\S*\Z")  # a gate may be satisfied by text this far before the scan position
+_TRAILING = regex.compile(r"\S*\Z")
+_WORD_START = regex.compile(r"(?<!\w)\w")  # a gate may be satisfied by text this far before the scan position
 # Parts of a found name that are not worth scrubbing on their own elsewhere.
 _NAME_STOPWORDS = frozenset(
     """mr mrs ms miss dr prof md do rn np pa phd jr sr ii iii iv the and of de la del van von
@@ -176,10 +177,12 @@ class Redactor:
                             hits.append(Hit(k.rule, k.label, i, e, k.replacement, order))
                     i = hay.find(needle, i + 1)
                 if partial:
-                    # the text may end with the beginning of a known value
-                    for cut in range(min(len(needle) - 1, n - pos), 0, -1):
-                        s = n - cut
-                        if hay.endswith(needle[:cut]) and not (word_start and s > 0 and _is_word(hay[s - 1])):
+                    # the text may end with the beginning of a known value: try each word start
+                    # in the last len(needle)-1 characters
+                    first = max(pos, n - len(needle) + 1)
+                    for m in _WORD_START.finditer(hay, first) if word_start else range(first, n):
+                        s = m.start() if word_start else m
+                        if needle.startswith(hay[s:]):
                             hold = min(hold, s)
                             break
         return hits, hold
@@ -238,8 +241,11 @@ class Redactor:
         hold = len(text)
         if rules is None:
             rules = self.ruleset.by_direction[direction]
-            if partial and self._gate_says_nothing(direction, text, pos):
-                rules = self._gates[direction][1]  # only the rules the gate cannot speak for
+            if partial:
+                verdict = self._gate(direction, text, pos)
+                if verdict is not None:
+                    hold = verdict
+                    rules = self._gates[direction][1]  # only the rules the gate cannot speak for
         propagating: list[tuple[Rule, Hit]] = []
         for rule in rules:
             hits, h = self._rule_hits(rule, text, pos, partial, tail)
@@ -310,21 +316,24 @@ class Redactor:
         return merged, hold, found
 
     # -- the stream gate -----------------------------------------------------------------------
-    def _gate_says_nothing(self, direction: str, text: str, pos: int) -> bool:
-        """True when no rule can match, or still grow into a match, before the last open word.
+    def _gate(self, direction: str, text: str, pos: int) -> int | None:
+        """One search with all joinable rules as alternatives, instead of one search per rule.
 
-        One search with all of the direction's rules as alternatives replaces one search per
-        rule for the common stream delta (plain words). Text from the last open word on is held
-        anyway (see ``finalize``), so only ``[pos, trailing word)`` needs a verdict.
+        Returns the hold point when the gate can speak for every joinable rule: ``len(text)``
+        when none of them can match or still grow into a match from ``pos``, or the start of the
+        earliest possible (partial) match, before which none of them has anything. Returns None
+        when some rule has a complete match: then every rule runs on its own.
         """
         gate = self._gates[direction][0]
         if gate is None:
-            return False
-        end = max(pos, _TRAILING.search(text).start())
+            return None
         try:
-            return gate.search(text, pos, end, partial=True, timeout=self._budget(text)) is None
+            m = gate.search(text, pos, partial=True, timeout=self._budget(text))
         except TimeoutError:
-            return False
+            return None
+        if m is None:
+            return len(text)
+        return m.start() if m.partial else None
 
     def find(
         self,
