@@ -173,6 +173,15 @@ class WerkerProxy:
         except AuditError as e:
             log.error("audit_write_failed", flow_id=flow.id, error=str(e))
 
+    def _fail_closed(self, flow: http.HTTPFlow, state: CallState | None, e: Exception, hook: str) -> None:
+        """Any exception in a hook blocks the call: mitmproxy would otherwise log it and forward."""
+        phase = "request" if hook == "request" else "response"
+        if isinstance(e, WerkerError):
+            self._block(flow, state, e, phase=phase)
+            return
+        log.error(f"{hook}_hook_failed", flow_id=flow.id, error_type=e.__class__.__name__, where=_where(e))
+        self._block(flow, state, WerkerError(f"internal error while scrubbing ({e.__class__.__name__})"), phase=phase)
+
     def _state(self, flow: http.HTTPFlow) -> CallState | None:
         return flow.metadata.get(STATE_KEY)
 
@@ -209,12 +218,8 @@ class WerkerProxy:
             await self._write_audit_durably(state.request_record("forwarded", None, None, time.monotonic()))
             self._count("calls", "forwarded")
             add_counts(self.stats["redactions"], {f"request.{k}": v for k, v in state.request_counts.items()})
-        except WerkerError as e:
-            self._block(flow, state, e, phase="request")
         except Exception as e:  # noqa: BLE001 - fail closed
-            log.error("request_hook_failed", flow_id=flow.id, error_type=e.__class__.__name__, where=_where(e))
-            self._block(flow, state, WerkerError(f"internal error while scrubbing ({e.__class__.__name__})"),
-                        phase="request")
+            self._fail_closed(flow, state, e, "request")
 
     def _scrub_request(self, flow: http.HTTPFlow, state: CallState) -> None:
         settings = state.settings
@@ -290,11 +295,8 @@ class WerkerProxy:
                 resp.headers.pop("content-encoding", None)
                 resp.headers.pop("content-length", None)
                 resp.stream = self._stream_adapter(flow, state, redactor, decoder)
-        except WerkerError as e:
-            self._block(flow, state, e, phase="response")
         except Exception as e:  # noqa: BLE001 - fail closed
-            log.error("responseheaders_hook_failed", flow_id=flow.id, error_type=e.__class__.__name__, where=_where(e))
-            self._block(flow, state, WerkerError(f"internal error ({e.__class__.__name__})"), phase="response")
+            self._fail_closed(flow, state, e, "responseheaders")
 
     def _stream_adapter(self, flow: http.HTTPFlow, state: CallState, redactor: StreamRedactor, decoder: Any):
         """The mitmproxy stream callable: raw chunks in, scrubbed SSE bytes out; b"" ends it."""
@@ -347,12 +349,8 @@ class WerkerProxy:
             state.response_logged = True
             await self._write_audit_durably(state.response_record("completed", None, time.monotonic()))
             self._count("calls", "completed")
-        except WerkerError as e:
-            self._block(flow, state, e, phase="response")
         except Exception as e:  # noqa: BLE001 - fail closed
-            log.error("response_hook_failed", flow_id=flow.id, error_type=e.__class__.__name__, where=_where(e))
-            self._block(flow, state, WerkerError(f"internal error while scrubbing ({e.__class__.__name__})"),
-                        phase="response")
+            self._fail_closed(flow, state, e, "response")
 
     def _scrub_response(self, flow: http.HTTPFlow, state: CallState) -> None:
         settings = state.settings

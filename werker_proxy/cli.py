@@ -42,11 +42,7 @@ def _load(args: argparse.Namespace):  # -> Settings
 def cmd_check(args: argparse.Namespace) -> int:
     from .examples import run_examples
 
-    try:
-        settings = _load(args)
-    except ConfigError as e:
-        print(str(e), file=sys.stderr)
-        return EXIT_CONFIG
+    settings = _load(args)
     failures, n_examples = run_examples(settings)
     for f in failures:
         print(f, file=sys.stderr)
@@ -85,11 +81,7 @@ def cmd_redact(args: argparse.Namespace) -> int:
     from .payload import scrub_body_bytes
     from .redact import add_counts
 
-    try:
-        settings = _load(args)
-    except ConfigError as e:
-        print(str(e), file=sys.stderr)
-        return EXIT_CONFIG
+    settings = _load(args)
     try:
         raw = _read_input(args.file)
     except OSError as e:
@@ -134,11 +126,7 @@ def cmd_redact(args: argparse.Namespace) -> int:
 
 
 def cmd_ca(args: argparse.Namespace) -> int:
-    try:
-        settings = _load(args)
-    except ConfigError as e:
-        print(str(e), file=sys.stderr)
-        return EXIT_CONFIG
+    settings = _load(args)
     print(settings.ca_cert_path)
     if not os.path.exists(settings.ca_cert_path):
         print("(not created yet: it is generated the first time `werker-proxy run` starts)", file=sys.stderr)
@@ -211,6 +199,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.func(args))
+    except ConfigError as e:  # every command that loads a config reports it the same way
+        print(str(e), file=sys.stderr)
+        return EXIT_CONFIG
     except KeyboardInterrupt:
         return 130
 
