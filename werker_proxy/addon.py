@@ -22,7 +22,7 @@ from mitmproxy import ctx, exceptions, http
 from .auditlog import AuditLog
 from .config import Settings, load_settings
 from .errors import (
-    AuditError, BodyTooLarge, ConfigError, MalformedBody, NotConfigured, UnsupportedEncoding,
+    AuditError, BadRequest, BodyTooLarge, ConfigError, MalformedBody, NotConfigured, UnsupportedEncoding,
     UpstreamError, WerkerError,
 )
 from .flowstate import CallState, body_digest, usage_of
@@ -52,7 +52,13 @@ def _where(e: BaseException) -> str:
 
 
 def host_pattern(host: str) -> str:
-    return rf"^{re.escape(host)}:\d+$"
+    """allow_hosts entry for a target: host:port, also the fully-qualified form with a trailing dot."""
+    return rf"^{re.escape(host)}\.?:\d+$"
+
+
+# query parameters of the API that hold ids, cursors and enums, not data
+STRUCTURAL_QUERY_KEYS = frozenset({"limit", "after", "before", "order", "include", "include[]", "starting_after",
+                                   "stream", "api-version"})
 
 
 class WerkerProxy:
@@ -213,6 +219,10 @@ class WerkerProxy:
                 path = settings.redactor.redact(path, "request").text  # the audit never holds a matched value
             state = CallState(settings, flow.id, flow.request.method, target.host, path, time.monotonic())
             flow.metadata[STATE_KEY] = state
+            if flow.request.headers.get("upgrade", "").lower() == "websocket":
+                raise BadRequest("WebSocket connections to the API cannot be scrubbed and are refused",
+                                 code="websocket_refused")
+            self._scrub_query(flow, settings)
             self._scrub_request(flow, state)
             self._route(flow, settings)
             await self._write_audit_durably(state.request_record("forwarded", None, None, time.monotonic()))
@@ -220,6 +230,16 @@ class WerkerProxy:
             add_counts(self.stats["redactions"], {f"request.{k}": v for k, v in state.request_counts.items()})
         except Exception as e:  # noqa: BLE001 - fail closed
             self._fail_closed(flow, state, e, "request")
+
+    def _scrub_query(self, flow: http.HTTPFlow, settings: Settings) -> None:
+        """Query values are data too (ids and cursors excepted): never forward one unscrubbed."""
+        if not settings.redaction.request or not flow.request.query:
+            return
+        fields = list(flow.request.query.items(multi=True))
+        out = [(k, v if k in STRUCTURAL_QUERY_KEYS else settings.redactor.redact(v, "request").text)
+               for k, v in fields]
+        if out != fields:
+            flow.request.query = out
 
     def _scrub_request(self, flow: http.HTTPFlow, state: CallState) -> None:
         settings = state.settings
