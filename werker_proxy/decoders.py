@@ -8,7 +8,7 @@ blocked, never passed on undecoded.
 from __future__ import annotations
 
 import zlib
-from typing import Protocol
+from typing import Any, Protocol
 
 from .errors import UpstreamError
 
@@ -68,15 +68,41 @@ class BrotliDecoder:
 
 
 class ZstdDecoder:
-    def __init__(self) -> None:
-        import zstandard  # a mitmproxy dependency
+    """zstd via the standard library's ``compression.zstd`` (3.14, or ``backports.zstd`` that
+    mitmproxy 12 brings) or the ``zstandard`` package that mitmproxy 11 brings."""
 
-        self._obj = zstandard.ZstdDecompressor().decompressobj()
+    def __init__(self) -> None:
+        try:
+            from compression import zstd  # type: ignore[import-not-found]
+        except ImportError:
+            try:
+                from backports import zstd  # type: ignore[import-not-found,no-redef]
+            except ImportError:
+                zstd = None
+        if zstd is not None:
+            self._new: Any = zstd.ZstdDecompressor
+            self._obj: Any = self._new()
+            self._frames = True
+        else:
+            import zstandard
+
+            self._obj = zstandard.ZstdDecompressor().decompressobj()
+            self._frames = False
 
     def decode(self, data: bytes) -> bytes:
         try:
-            return self._obj.decompress(data)
-        except Exception as e:  # zstandard.ZstdError
+            if not self._frames:
+                return self._obj.decompress(data)
+            out = []
+            while data:
+                out.append(self._obj.decompress(data))
+                if self._obj.eof:  # one frame ended; another may follow
+                    data = self._obj.unused_data
+                    self._obj = self._new()
+                else:
+                    data = b""
+            return b"".join(out)
+        except Exception as e:  # ZstdError of either library
             raise UpstreamError(f"cannot decode the upstream's zstd stream ({e})", code="upstream_bad_encoding") from None
 
     def flush(self) -> bytes:
