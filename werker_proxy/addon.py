@@ -19,6 +19,7 @@ import orjson
 import structlog
 from mitmproxy import ctx, exceptions, http
 
+from . import errorpage
 from .auditlog import AuditLog
 from .config import Settings, load_settings
 from .errors import (
@@ -73,6 +74,7 @@ class WerkerProxy:
 
     # -- options and configuration ---------------------------------------------------------
     def load(self, loader: Any) -> None:
+        errorpage.install()
         loader.add_option(
             "werker_config", str, "",
             "Path of the werker-proxy YAML config. Empty: the bundled default config "

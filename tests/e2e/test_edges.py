@@ -43,3 +43,24 @@ def test_trailing_dot_host_is_intercepted_too(proxy, up):
             raise AssertionError("the fully-qualified target host was tunnelled instead of intercepted") from None
     assert r.status_code == 200, r.text
     assert SSN not in r.text and SSN not in up.requests[-1].body.decode()
+
+
+def test_unreachable_upstream_gives_an_openai_shaped_error(tmp_path, upstream):
+    """When the upstream cannot be reached the SDK gets a 502 in OpenAI's error shape, not an HTML page."""
+    import openai
+    import pytest
+
+    from tests.e2e.proxyproc import free_port, start_proxy
+
+    class Closed:
+        url = f"https://127.0.0.1:{free_port()}"  # nothing listens here
+        ca_file = upstream.ca_file
+
+    p = start_proxy(tmp_path, Closed)
+    try:
+        with pytest.raises(openai.APIStatusError) as e:
+            p.client().responses.create(model="m", input="hello")
+        assert e.value.status_code == 502
+        assert e.value.body["type"] == "werker_proxy_error" and e.value.body["code"] == "upstream_unreachable"
+    finally:
+        p.stop()
