@@ -126,3 +126,13 @@ def test_name_found_in_one_message_is_scrubbed_in_another(small):
                       {"role": "user", "content": "Patient: Grace Okafor"}]}
     out, _ = scrub(small, body)
     assert "Grace" not in orjson.dumps(out).decode()
+
+
+def test_ids_that_look_like_numbers_survive(small):
+    """Tool call ids and conversation ids are structural: a digit run in them is not scrubbed."""
+    body = {"conversation": "conv_123-45-6789", "messages": [
+        {"role": "tool", "tool_call_id": "call_123-45-6789", "content": "SSN 123-45-6789"}]}
+    out, _ = scrub(small, body)
+    assert out["conversation"] == "conv_123-45-6789"
+    assert out["messages"][0]["tool_call_id"] == "call_123-45-6789"
+    assert out["messages"][0]["content"] == "SSN [SSN]"

@@ -28,7 +28,7 @@ STRUCTURAL_KEYS = frozenset({
     "response_id", "item_id", "finish_reason", "service_tier", "truncation", "tool_choice",
     "effort", "summary_mode", "system_fingerprint", "encoding_format", "detail", "reasoning_effort",
     "verbosity", "modalities", "include", "file_id", "code", "format_type", "voice",
-    "server_label", "approval_request_id", "phase", "stop_reason",
+    "server_label", "approval_request_id", "phase", "stop_reason", "tool_call_id", "conversation",
 })
 # Under these keys everything is data (free-form JSON).
 FREEFORM_KEYS = frozenset({"metadata", "arguments", "parameters", "schema", "json_schema", "input_schema"})
