@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 CORE = ["werker_proxy.config", "werker_proxy.rules", "werker_proxy.redact", "werker_proxy.payload",
-        "werker_proxy.jsontext", "werker_proxy.normalize", "werker_proxy.sse", "werker_proxy.stream",
+        "werker_proxy.jsontext", "werker_proxy.normalize", "werker_proxy.sse", "werker_proxy.stream", "werker_proxy.channel",
         "werker_proxy.audit", "werker_proxy.auditlog", "werker_proxy.decoders", "werker_proxy.flowstate",
         "werker_proxy.examples", "werker_proxy.cli"]
 

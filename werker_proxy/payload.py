@@ -55,7 +55,7 @@ class ScrubReport:
         return bool(self.counts) or self.attachments_stripped > 0
 
 
-class _Walk:
+class Walk:
     """One pass over a parsed body; ``text_fn`` maps each data string to its scrubbed form."""
 
     def __init__(self, text_fn: Callable[[str], str], attachments: str, report: ScrubReport):
@@ -177,7 +177,7 @@ def scrub_json(
         return s
 
     # pass 1 runs every rule once per text and learns the body's known values ...
-    _Walk(collect, "allow" if attachments == "strip" else attachments, ScrubReport()).schema(body)
+    Walk(collect, "allow" if attachments == "strip" else attachments, ScrubReport()).schema(body)
     report.found = found
     all_known = list(known) + found
 
@@ -188,7 +188,7 @@ def scrub_json(
             add_counts(report.counts, r.counts)
         return r.text
 
-    result = _Walk(scrub, attachments, report).schema(body)
+    result = Walk(scrub, attachments, report).schema(body)
     return result, report
 
 
