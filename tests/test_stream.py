@@ -532,3 +532,28 @@ def test_held_max_with_the_default_ruleset():
         assert sr.held_max < 64, f"held back {sr.held_max} characters"
     sr.flush()
     assert sr.completed
+
+
+def test_delta_after_done_is_released_not_stalled(red):
+    """A delta that arrives after its channel's .done is scrubbed and sent, and the stream still ends."""
+    import orjson as _orjson
+
+    def ev(t, **kw):
+        kw["type"] = t
+        return f"event: {t}\ndata: {_orjson.dumps(kw).decode()}\n\n".encode()
+
+    frames = [
+        ev("response.output_text.delta", item_id="m", output_index=0, content_index=0, delta="hi ", sequence_number=0),
+        ev("response.output_text.done", item_id="m", output_index=0, content_index=0, text="hi ", sequence_number=1),
+        ev("response.output_text.delta", item_id="m", output_index=0, content_index=0, delta="SSN 123-45-6789",
+           sequence_number=2),
+        ev("response.completed", response={"id": "r", "output": []}, sequence_number=3),
+    ]
+    r = StreamRedactor(red)
+    out = b"".join(r.feed(f) for f in frames) + r.flush()
+    from werker_proxy.sse import decode_events
+
+    types = [_orjson.loads(e.data)["type"] for e in decode_events(out)]
+    assert types == ["response.output_text.delta", "response.output_text.done", "response.output_text.delta",
+                     "response.completed"]
+    assert b"6789" not in out

@@ -205,9 +205,13 @@ class Channel:
 
     # -- slots -----------------------------------------------------------------------------------
     def deliver(self, entry: Entry, path: tuple[Any, ...], text: str) -> None:
-        """A delta arrived: release what is final; hold this delta if its tail is held."""
+        """A delta arrived: release what is final; hold this delta if its tail is held.
+
+        A delta after the channel ended (an upstream that keeps talking after ``.done``) is
+        decided at once as final text: nothing may wait on a channel that will not finish again.
+        """
         self.raw += text
-        segs = self._release(final=False)
+        segs = self._release(final=self.closed)
         slot = Slot(entry, path, len(self.raw))
         entry.open += 1
         entry.modified = True
