@@ -122,3 +122,14 @@ def test_scrubbing_is_idempotent_and_leaves_no_rule_match(seed, cut):
     for ident in doc.identifiers:
         if ident.start >= cut and ident.kind in ("SSN", "EMAIL", "PHONE"):
             assert ident.value not in once
+
+
+def test_csv_cells_are_read_with_their_column_header():
+    """A bare ZIP or date in a CSV row is scrubbed because its column header is the cue; codes stay."""
+    s = _default()
+    text = "id,zip,dob,dx,cpt\n1,30309,1952-11-03,J44.1,99214\n2,10027,01/07/1940,I50.9,99213\n"
+    out = s.redactor.redact(text).text
+    assert "30309" not in out and "10027" not in out and "1952-11-03" not in out and "01/07/1940" not in out
+    assert "J44.1" in out and "I50.9" in out and "99214" in out and "99213" in out
+    prose = "Reviewed labs, imaging, and vitals\nStable, afebrile, eating well\n"
+    assert s.redactor.redact(prose).text == prose

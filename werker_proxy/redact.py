@@ -23,6 +23,7 @@ import regex
 from .errors import RedactionFailed
 from .normalize import normalize
 from .rules import Rule, RuleSet
+from .tablecontext import table_hits
 from .validators import VALIDATORS
 
 KNOWN_RULE = "known_phi"
@@ -239,6 +240,7 @@ class Redactor:
         raw: list[Hit] = []
         found: list[KnownValue] = []
         hold = len(text)
+        whole_text = rules is None
         if rules is None:
             rules = self.ruleset.by_direction[direction]
             if partial:
@@ -247,6 +249,9 @@ class Redactor:
                     hold = verdict
                     rules = self._gates[direction][1]  # only the rules the gate cannot speak for
         propagating: list[tuple[Rule, Hit]] = []
+        if whole_text and not partial and pos == 0:
+            # cells of CSV/TSV columns read with their header as cue (see tablecontext)
+            raw.extend(table_hits(text, lambda cell: self.scan(cell, direction)[0]))
         for rule in rules:
             hits, h = self._rule_hits(rule, text, pos, partial, tail)
             hold = min(hold, h)
