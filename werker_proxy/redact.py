@@ -177,9 +177,10 @@ class Redactor:
                         elif not (word_end and e < n and _is_word(hay[e])):
                             hits.append(Hit(k.rule, k.label, i, e, k.replacement, order))
                     i = hay.find(needle, i + 1)
-                if partial:
+                if partial and needle_has_space(needle):
                     # the text may end with the beginning of a known value: try each word start
-                    # in the last len(needle)-1 characters
+                    # in the last len(needle)-1 characters. A value without whitespace can only
+                    # begin inside the text's last open word, which finalize() holds anyway.
                     first = max(pos, n - len(needle) + 1)
                     for m in _WORD_START.finditer(hay, first) if word_start else range(first, n):
                         s = m.start() if word_start else m
@@ -440,6 +441,10 @@ def _needles(value: str) -> tuple[tuple[str, bool], ...]:
         return ((v.lower(), True),)
     variants = dict.fromkeys((v, v.upper(), v.title()))
     return tuple((x, False) for x in variants if len(x) >= 2)
+
+
+def needle_has_space(needle: str) -> bool:
+    return any(c.isspace() for c in needle)
 
 
 def _is_word(c: str) -> bool:
