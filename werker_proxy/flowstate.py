@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .config import Settings
+from .payload import numbers_only
 from .redact import KnownValue
 
 
@@ -100,10 +101,4 @@ def usage_of(body: Any) -> tuple[Any, str | None]:
         return None, None
     usage = body.get("usage")
     rid = body.get("id") if isinstance(body.get("id"), str) else None
-    return _numbers_only(usage), rid
-
-
-def _numbers_only(node: Any) -> Any:
-    if isinstance(node, dict):
-        return {k: _numbers_only(v) for k, v in node.items() if isinstance(v, (int, float, dict)) and not isinstance(v, bool)}
-    return node if isinstance(node, (int, float)) else None
+    return numbers_only(usage), rid

@@ -213,3 +213,11 @@ def scrub_body_bytes(
     if not report.changed:
         return raw, report, body
     return orjson.dumps(new), report, new
+
+
+def numbers_only(node: Any) -> Any:
+    """The numeric skeleton of a ``usage`` object: counts for the audit, never text."""
+    if isinstance(node, dict):
+        return {k: numbers_only(v) for k, v in node.items()
+                if isinstance(v, (int, float, dict)) and not isinstance(v, bool)}
+    return node if isinstance(node, (int, float)) else None

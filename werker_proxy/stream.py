@@ -25,7 +25,7 @@ from .channel import Channel, Entry, get_path, set_path
 from .decoders import make_decoder
 from .errors import UpstreamError
 from .jsontext import with_key
-from .payload import Walk, ScrubReport
+from .payload import ScrubReport, Walk, numbers_only
 from .redact import KnownValue, Redactor, add_counts
 from .sse import SSEDecoder, SSEEvent
 
@@ -230,8 +230,7 @@ class StreamRedactor:
                 self.completed = True
                 usage = obj["response"].get("usage")
                 if isinstance(usage, dict):
-                    from .flowstate import _numbers_only
-                    self.usage = _numbers_only(usage)
+                    self.usage = numbers_only(usage)
         else:
             slots = []
         self._finish_and_substitute(entry, obj, slots, closing=etype.endswith(".done") or etype in TERMINAL)
@@ -263,8 +262,7 @@ class StreamRedactor:
         if isinstance(obj.get("id"), str):
             self.response_id = obj["id"]
         if isinstance(obj.get("usage"), dict):
-            from .flowstate import _numbers_only
-            self.usage = _numbers_only(obj["usage"])
+            self.usage = numbers_only(obj["usage"])
         choices = obj.get("choices")
         if not isinstance(choices, list):
             return
