@@ -22,6 +22,7 @@ import regex
 
 from .errors import RedactionFailed
 from .normalize import normalize
+from .prefilter import Scan, shared_prefilter, window_matches
 from .rules import Rule, RuleSet
 from .tablecontext import table_hits
 from .validators import VALIDATORS
@@ -94,11 +95,13 @@ def known_values_from(value: str, rule: Rule) -> list[KnownValue]:
 class Redactor:
     """Compiled rules for both directions; cheap to call, safe to share between flows."""
 
-    def __init__(self, ruleset: RuleSet, *, rule_timeout_s: float = 0.5, gates: bool = True):
+    def __init__(self, ruleset: RuleSet, *, rule_timeout_s: float = 0.5, gates: bool = True,
+                 prefilter: bool = True):
         self.ruleset = ruleset
         self.gates = gates  # off only to compare against the plain engine
         self.rule_timeout_s = rule_timeout_s
         self._order = {r.name: i for i, r in enumerate(ruleset.rules)}
+        self.prefilter = shared_prefilter([r.pattern for r in ruleset.rules]) if prefilter else None
         self._gates = {d: build_gate(rules) for d, rules in ruleset.by_direction.items()}
         tokens = sorted({r.replacement for r in ruleset.rules} | {KnownValue("").replacement}, key=len, reverse=True)
         self._own_tokens = regex.compile("|".join(regex.escape(t) for t in tokens))
@@ -108,21 +111,36 @@ class Redactor:
         return self.rule_timeout_s * max(1.0, len(text) / 65536)
 
     # -- detection -------------------------------------------------------------------------
+    def _matches(self, rule: Rule, text: str, pos: int, partial: bool, scan: Scan | None) -> Any:
+        """``rule.pattern.finditer(text, pos)``, or the same matches found through the prefilter."""
+        budget = self._budget(text)
+        if scan is not None and not partial:
+            index = self._order[rule.name]
+            if scan.covered[index]:
+                ends = scan.ends.get(index)
+                if ends is None:
+                    return ()  # not even the widened pattern matches anywhere
+                shape = self.prefilter.shapes[index] if self.prefilter is not None else None
+                if shape is not None:
+                    return window_matches(rule.pattern, text, pos, ends, shape, scan.lines, budget)
+        if self.gates and not partial and not rule.may_match(text, max(0, pos - LOOKBEHIND_GATE)):
+            return ()
+        return rule.pattern.finditer(text, pos, partial=partial, timeout=budget)
+
     def _rule_hits(self, rule: Rule, text: str, pos: int = 0, partial: bool = False,
-                   tail: int = 0) -> tuple[list[Hit], int]:
+                   tail: int = 0, scan: Scan | None = None) -> tuple[list[Hit], int]:
         """Hits of one rule from ``pos`` on; with ``partial``, also where text must be held back.
 
         Held back: a partial match (could still grow into a match with more text) and any match
         ending within ``tail`` characters of the end (a greedy or optional part might extend it).
+        ``scan``: the prefilter's answer for this text, if it has one.
         """
         hits: list[Hit] = []
         hold = len(text)
-        if self.gates and not partial and not rule.may_match(text, max(0, pos - LOOKBEHIND_GATE)):
-            return hits, hold
         order = self._order[rule.name]
         horizon = len(text) - tail
         try:
-            for m in rule.pattern.finditer(text, pos, partial=partial, timeout=self._budget(text)):
+            for m in self._matches(rule, text, pos, partial, scan):
                 if partial and (m.partial or m.end() > horizon):
                     hold = min(hold, m.start())
                     if m.partial:
@@ -250,11 +268,12 @@ class Redactor:
                     hold = verdict
                     rules = self._gates[direction][1]  # only the rules the gate cannot speak for
         propagating: list[tuple[Rule, Hit]] = []
+        scan = self.prefilter.scan(text) if self.prefilter is not None and not partial else None
         if whole_text and not partial and pos == 0:
             # cells of CSV/TSV columns read with their header as cue (see tablecontext)
             raw.extend(table_hits(text, lambda cell: self.scan(cell, direction)[0]))
         for rule in rules:
-            hits, h = self._rule_hits(rule, text, pos, partial, tail)
+            hits, h = self._rule_hits(rule, text, pos, partial, tail, scan)
             hold = min(hold, h)
             raw.extend(hits)
             if rule.propagate:

@@ -1,0 +1,169 @@
+"""The Hyperscan prefilter never changes a decision: rule by rule, it finds exactly the matches
+of the plain scan, on generated clinical notes, on notes full of unusual characters, and on
+random text built to sit on window edges."""
+
+from __future__ import annotations
+
+import platform
+import random
+import sys
+
+import pytest
+import regex
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from tests.clinical_gen import generate
+from werker_proxy import prefilter as pf
+from werker_proxy.config import load_settings
+from werker_proxy.normalize import normalize
+from werker_proxy.redact import Redactor
+from werker_proxy.rules import RuleSet, parse_rule
+
+EXPECT_HYPERSCAN = sys.platform == "linux" and platform.machine() in ("x86_64", "AMD64")
+
+
+def _engines(ruleset: RuleSet) -> tuple[Redactor, Redactor]:
+    plain = Redactor(ruleset, rule_timeout_s=30, gates=False, prefilter=False)
+    fast = Redactor(ruleset, rule_timeout_s=30)
+    if not fast.prefilter.wait(300):
+        if EXPECT_HYPERSCAN:
+            pytest.fail(f"the prefilter should be in use on this machine: {fast.prefilter.error}")
+        pytest.skip(f"no prefilter here: {fast.prefilter.error}")
+    return plain, fast
+
+
+@pytest.fixture(scope="module")
+def engines() -> tuple[Redactor, Redactor]:
+    return _engines(load_settings(None).ruleset)
+
+
+def _rule_by_rule(plain: Redactor, fast: Redactor, text: str) -> list[str]:
+    """Names of rules whose matches differ between the plain scan and the prefiltered one."""
+    t = normalize(text).text
+    scan = fast.prefilter.scan(t)
+    assert scan is not None
+    out = []
+    for rule in plain.ruleset.rules:
+        a = [(h.start, h.end) for h in plain._rule_hits(rule, t)[0]]
+        b = [(h.start, h.end) for h in fast._rule_hits(rule, t, scan=scan)[0]]
+        if a != b:
+            out.append(rule.name)
+    return out
+
+
+def test_default_rules_mostly_run_in_windows(engines):
+    """The speed-up is real: nearly every default rule is covered by the safe-text database."""
+    _, fast = engines
+    scan = fast.prefilter.scan("plain ascii")
+    windowed = [r.name for i, r in enumerate(fast.ruleset.rules) if scan.covered[i] and fast.prefilter.shapes[i]]
+    assert len(windowed) >= 0.9 * len(fast.ruleset.rules), windowed
+
+
+def test_same_matches_as_plain_scan_on_generated_notes(engines):
+    plain, fast = engines
+    docs = generate(11, 150)
+    differing = {(name, d.text[:60]) for d in docs for name in _rule_by_rule(plain, fast, d.text)}
+    assert not differing, sorted(differing)[:5]
+    assert all(plain.redact(d.text).text == fast.redact(d.text).text for d in docs[:60])
+
+
+_UNUSUAL = ["é", "É", "ñ", "ø", "’", "‘", "“", "\u00a0", "\u2009", "\u212a", "ſ", "ß", "İ", "ı", "²", "½",
+            "٣", "\u0301", "😀", "\x0b", "\x0c", "\x1c", "\x85", "\u2028", "\x00", "\x1a", "Ⅻ", "ǅ", "µ", "°"]
+
+
+def _sprinkle(text: str, r: random.Random, rate: float) -> str:
+    out = []
+    for c in text:
+        if r.random() < rate:
+            out.append(r.choice(_UNUSUAL))
+            if r.random() < 0.5:
+                continue  # replace the character instead of inserting before it
+        out.append(c)
+    return "".join(out)
+
+
+def test_same_matches_on_notes_with_unusual_characters(engines):
+    """Accents, curly quotes, odd spaces, case-folding letters (Kelvin sign, long s), marks,
+    emoji and control characters: texts holding any of them use the wild-byte database."""
+    plain, fast = engines
+    r = random.Random(5)
+    docs = generate(12, 80)
+    differing = set()
+    for d in docs:
+        for rate in (0.01, 0.08):
+            text = _sprinkle(d.text, r, rate)
+            differing |= {(name, rate) for name in _rule_by_rule(plain, fast, text)}
+    assert not differing, sorted(differing)[:5]
+
+
+_FRAGMENTS = ["Patient: ", "Jane Doe", "DOB ", "03/14/1950", "SSN ", "123-45-6789", " MRN ", "00482913",
+              "(617) 555-0142", "Dr. ", "Okafor", ", MD", " denies fever", "\n", "\r\n", "  ", "\t", "Sincerely,",
+              "http://x.org/a", "jane@x.org", "March 14", " 2024", "Boston, MA 02114", "-", ":", "|", "^",
+              "a 94-year-old", "ninety", "\"name\": \"", "\"", "signed by ", "her daughter ", "Maria", "12 Elm St"]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.one_of(st.sampled_from(_FRAGMENTS), st.sampled_from(_UNUSUAL),
+                          st.text(alphabet="aZ09 .,-/:\n", max_size=6)), max_size=40))
+def test_same_matches_on_random_fragments(engines, parts):
+    plain, fast = engines
+    text = "".join(parts)
+    assert _rule_by_rule(plain, fast, text) == []
+
+
+def _rules(*specs: tuple[str, str]) -> RuleSet:
+    return RuleSet.build([parse_rule({"name": n, "label": "X", "pattern": p}, "t.yaml", i)
+                          for i, (n, p) in enumerate(specs)], [])
+
+
+@pytest.mark.parametrize("pattern", [
+    r"\d{3}([- ])\d{2}\1\d{4}",                      # backreference
+    r"(?<![\w-])[- ]?\d{2,}(?=[ \t]*(?i:mg|ml)\b)",  # leading dash in a set, final lookahead
+    r"(?i:dob)[ \t]*:?[ \t]*\r?\n?[ \t]*(?P<phi>\d+)(?![\d/])",  # unbounded but line-bounded
+    r"\b[A-Z][a-z]+(?=(?:[ \t]+[A-Z][a-z]+)*[ \t]+(?:MD|RN)\b)",  # unbounded lookahead, final
+    r"(?m)^[ \t]*-[ \t]*(?P<phi>\p{Lu}\p{Ll}+)[ \t]*$",
+    r"x(?=[^\n]*,)\d",                               # unbounded lookahead in the middle, line-bounded
+    r"x(?=[\s\S]*,)\d",                              # not even line-bounded: skip only
+])
+def test_window_matching_equals_finditer_on_crafted_patterns(pattern):
+    plain, fast = _engines(_rules(("r", pattern)))
+    r = random.Random(3)
+    pieces = ["123-45-6789", "123 45 6789", "-12 mg", " 34  ML", "dob:\n 1950", "DOB 42/", "Jane Doe MD",
+              "Jane Roe  RN", "- Maria\n", "x1,", "x2\n,", " ", "\n", "é", "’", "ſ", "a"]
+    for _ in range(300):
+        text = "".join(r.choice(pieces) for _ in range(r.randint(1, 12)))
+        assert _rule_by_rule(plain, fast, text) == [], text
+
+
+def test_leading_dash_of_a_set_stays_a_literal():
+    """Regression: the wild byte put in front of "[- ]" made it the range \\x1a-' '."""
+    exact, wild, _ = pf.analyse(r"\d{3}[- ]\d{2}")
+    assert "[\\x1a\\- ]" in wild
+    assert regex.fullmatch(wild.replace("\\x1a", "\x1a"), "123-45")
+
+
+def test_unsupported_constructs_keep_the_plain_scan():
+    with pytest.raises(pf.Unsupported):
+        pf.analyse(r"(?x) a b c", 0)
+    with pytest.raises(pf.Unsupported):
+        pf.analyse(r"a\Kb")
+    assert pf.analyse(r"x(?=[^\n]*,)\d")[2] is not None  # the lookahead stops at the line's end
+    assert pf.analyse(r"x(?=[\s\S]*,)\d")[2] is None  # usable to skip the rule, not for windows
+
+
+def test_a_tampered_cache_file_is_not_loaded(tmp_path, monkeypatch):
+    if pf.hyperscan is None:
+        pytest.skip("hyperscan is not installed")
+    monkeypatch.setenv("WERKER_PROXY_CACHE_DIR", str(tmp_path))
+    patterns = [regex.compile(r"\d{3}-\d{4}")]
+    first = pf.Prefilter(patterns, background=False)
+    assert first.active
+    (cached,) = tmp_path.glob("*.hsdb")
+    data = bytearray(cached.read_bytes())
+    data[-10] ^= 0xFF
+    cached.write_bytes(bytes(data))
+    key = next(iter(tmp_path.glob("*.hsdb"))).name
+    assert key and pf._load_cached("0" * 64) is None
+    second = pf.Prefilter(patterns, background=False)  # recompiles instead of trusting the file
+    assert second.active
+    assert second.scan("call 555-0142").ends == {0: [13]}

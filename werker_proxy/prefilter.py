@@ -1,0 +1,769 @@
+"""Where could each rule match? One multi-pattern pass answers for all rules at once.
+
+The plain engine runs every rule's `regex` pattern over the whole text: cost = rules x size.
+Here one Hyperscan pass (a native multi-pattern automaton, optional dependency) reports, per
+rule, the end offsets of a *superset* of its matches (Hyperscan's prefilter mode: constructs
+it cannot run exactly, such as lookbehinds and backreferences, are widened, never narrowed).
+The `regex` pattern then runs only in the short windows those ends allow, and every match it
+yields is re-taken from the full text at its start, so it is the very match `finditer` over the
+whole text would yield (``window_matches`` explains why). Rules Hyperscan reports nothing for
+are skipped outright.
+
+Sound only where both engines read characters alike: texts made of printable ASCII, tab, CR
+and LF (the common case for API traffic). For any other text, a rule whose width cannot be
+bounded, or a machine without Hyperscan, callers fall back to the plain scan.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import re
+import threading
+from bisect import bisect_left
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import regex
+
+try:  # optional accelerator: the plain engine is used without it
+    import hyperscan
+except Exception:  # noqa: BLE001 - ImportError or a broken native library
+    hyperscan = None
+
+UNBOUNDED = 1 << 30
+# characters both engines classify identically (\w, \s, \b, case folding, `.`)
+_UNSAFE_CHAR = re.compile(r"[^\t\n\r\x20-\x7e]")
+# Unicode properties on ASCII text: the members they can have there
+_ASCII_PROPERTIES = {
+    "l": "A-Za-z", "letter": "A-Za-z", "alpha": "A-Za-z", "alphabetic": "A-Za-z",
+    "lu": "A-Z", "uppercase_letter": "A-Z", "upper": "A-Z", "uppercase": "A-Z",
+    "ll": "a-z", "lowercase_letter": "a-z", "lower": "a-z", "lowercase": "a-z",
+    "n": "0-9", "nd": "0-9", "number": "0-9", "digit": "0-9", "decimal_number": "0-9",
+    "alnum": "A-Za-z0-9",
+}
+_QUANTIFIER = re.compile(r"(?:[*+?]|\{\d*(?:,\d*)?\})[?+]?")
+_ASSERTIONS = {"(?=": "ahead", "(?!": "ahead_not", "(?<=": "behind", "(?<!": "behind_not"}
+
+
+class Unsupported(ValueError):
+    """A construct this module does not model: the rule keeps the plain scan."""
+
+
+@dataclass(frozen=True, slots=True)
+class Shape:
+    """What windowed matching needs to know about a pattern (widths in characters).
+
+    For the widened expression Hyperscan runs (assertions dropped, a final lookahead consumed):
+    ``max_width`` and ``lines``, the most characters and newlines one match consumes (either may
+    be UNBOUNDED, not both). ``min_width``: the fewest characters the real pattern consumes.
+    ``overreach``/``overreach_lines``: how far past the end of its widened match a successful
+    attempt may still read, in characters or in newlines crossed (either may be UNBOUNDED).
+    """
+
+    min_width: int
+    max_width: int
+    lines: int
+    overreach: int
+    overreach_lines: int
+
+
+@dataclass
+class _Node:
+    kind: str  # char, esc, class, group, bar, quant
+    text: str
+    children: list["_Node"] | None = None
+    prefix: str = ""  # group opener: "(", "(?:", "(?i:", "(?=", ...
+    number: int | None = None  # capture group number
+    lo: int = 1
+    hi: int = 1  # quantifier bounds
+
+
+class _Parser:
+    """Tokenizes a `regex`-module pattern (the subset the rule files use) into a group tree."""
+
+    def __init__(self, pattern: str):
+        self.p = pattern
+        self.i = 0
+        self.groups = 0
+        self.by_number: dict[int, _Node] = {}
+
+    def parse(self) -> list[_Node]:
+        nodes = self._seq()
+        if self.i != len(self.p):
+            raise Unsupported("unbalanced )")
+        return nodes
+
+    def _seq(self) -> list[_Node]:
+        p, out = self.p, []
+        while self.i < len(p):
+            c = p[self.i]
+            if c == ")":
+                return out
+            if c == "(":
+                out.append(self._group())
+            elif c == "[":
+                out.append(self._class())
+            elif c == "\\":
+                out.append(self._escape())
+            elif c == "|":
+                out.append(_Node("bar", c))
+                self.i += 1
+            elif c in "*+?{":
+                m = _QUANTIFIER.match(p, self.i)
+                if m is None or not out or out[-1].kind in ("bar", "quant"):
+                    if c == "{":  # a literal brace
+                        out.append(_Node("char", c))
+                        self.i += 1
+                        continue
+                    raise Unsupported(f"quantifier at {self.i}")
+                g = m.group()
+                q = g[:-1] if len(g) > 1 and g[-1] in "?+" else g
+                lo, hi = {"*": (0, UNBOUNDED), "+": (1, UNBOUNDED), "?": (0, 1)}.get(q, (None, None))
+                if lo is None:
+                    a, _, b = q[1:-1].partition(",")
+                    lo = int(a or 0)
+                    hi = lo if "," not in q else (int(b) if b else UNBOUNDED)
+                out.append(_Node("quant", m.group(), lo=lo, hi=hi))
+                self.i = m.end()
+            else:
+                out.append(_Node("char", c))
+                self.i += 1
+        return out
+
+    def _group(self) -> _Node:
+        p, i = self.p, self.i
+        m = re.match(r"\((?:\?(?:[:=!>]|<=|<!|P<[A-Za-z_]\w*>|[imsx]*-?[imsx]*:|[aiLmsux]+\))|(?!\?))", p[i:])
+        if m is None:
+            raise Unsupported(f"group syntax at {i}")
+        prefix = m.group()
+        self.i = i + len(prefix)
+        if prefix.endswith(")"):  # inline global flags, e.g. (?i)
+            if set(prefix[2:-1]) - set("ims"):
+                raise Unsupported("inline flags other than i, m, s")
+            return _Node("char", prefix)
+        if "x" in prefix or prefix == "(?>":
+            raise Unsupported("verbose or atomic group")
+        number = None
+        if prefix == "(" or prefix.startswith("(?P<"):
+            self.groups += 1
+            number = self.groups
+        node = _Node("group", prefix, prefix=prefix, number=number)
+        node.children = self._seq()
+        if self.i >= len(p) or p[self.i] != ")":
+            raise Unsupported("unclosed group")
+        self.i += 1
+        if number is not None:
+            self.by_number[number] = node
+        return node
+
+    def _class(self) -> _Node:
+        p, j = self.p, self.i + 1
+        if j < len(p) and p[j] == "^":
+            j += 1
+        if j < len(p) and p[j] == "]":
+            j += 1
+        while j < len(p) and p[j] != "]":
+            if p[j] == "\\":
+                j += 1
+            elif p[j] == "[":
+                raise Unsupported("nested set")
+            j += 1
+        if j >= len(p):
+            raise Unsupported("unclosed set")
+        node = _Node("class", p[self.i:j + 1])
+        self.i = j + 1
+        return node
+
+    def _escape(self) -> _Node:
+        p, i = self.p, self.i
+        m = re.match(r"\\(?:[pP](?:\{[^}]*\}|[A-Za-z])|x[0-9A-Fa-f]{2}|u[0-9A-Fa-f]{4}|[1-9]\d?|.)", p[i:], re.S)
+        if m is None:
+            raise Unsupported("dangling backslash")
+        self.i = i + len(m.group())
+        esc = m.group()
+        if esc[1] in "GKXmMNLg" or esc[1:2].isdigit() and esc[1] == "0":
+            raise Unsupported(f"escape {esc}")
+        return _Node("esc", esc)
+
+
+def _ascii_property(esc: str) -> str:
+    name = esc[2:].strip("{}").lower().replace(" ", "_")
+    name = name.split("=")[-1]
+    if name not in _ASCII_PROPERTIES:
+        raise Unsupported(f"property {esc}")
+    return _ASCII_PROPERTIES[name]
+
+
+def _branches(nodes: list[_Node]) -> list[list[_Node]]:
+    out: list[list[_Node]] = [[]]
+    for n in nodes:
+        if n.kind == "bar":
+            out.append([])
+        else:
+            out[-1].append(n)
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class _Measure:
+    lo: int  # fewest characters consumed
+    hi: int  # most characters consumed (UNBOUNDED: no bound)
+    lines: int  # most newlines consumed (UNBOUNDED: no bound)
+
+
+def _seq_measure(nodes: list[_Node], ctx: "_Ctx") -> _Measure:
+    """Consumed widths and newlines of a sequence (alternatives at its top level)."""
+    lo_all, hi_all, nl_all = UNBOUNDED, 0, 0
+    for branch in _branches(nodes):
+        lo = hi = nl = 0
+        for k, n in enumerate(branch):
+            if n.kind == "quant":
+                continue
+            m = _atom_measure(n, ctx)
+            a, b, c = m.lo, m.hi, m.lines
+            q = branch[k + 1] if k + 1 < len(branch) and branch[k + 1].kind == "quant" else None
+            if q is not None:
+                a = a * q.lo
+                b = UNBOUNDED if q.hi >= UNBOUNDED and b else min(UNBOUNDED, b * q.hi)
+                c = UNBOUNDED if q.hi >= UNBOUNDED and c else min(UNBOUNDED, c * q.hi)
+            lo, hi, nl = min(UNBOUNDED, lo + a), min(UNBOUNDED, hi + b), min(UNBOUNDED, nl + c)
+        lo_all, hi_all, nl_all = min(lo_all, lo), max(hi_all, hi), max(nl_all, nl)
+    return _Measure(lo_all, hi_all, nl_all)
+
+
+@dataclass
+class _Ctx:
+    by_number: dict[int, _Node]
+    final: set[int]  # ids of lookaheads that the widened expression consumes
+    dotall: bool
+
+
+_NEWLINE_ESCAPES = ("\\n", "\\s", "\\D", "\\W", "\\P")
+_CLASS_ITEM = re.compile(r"\\(?:x([0-9A-Fa-f]{2})|u([0-9A-Fa-f]{4})|[pP](?:\{[^}]*\}|[A-Za-z])|.)|(.)", re.S)
+
+
+def _class_has_newline(text: str) -> bool:
+    """Can this set match a newline? (Conservative: True when unsure.)"""
+    negated = text.startswith("[^")
+    body = text[2:-1] if negated else text[1:-1]
+    points: list[int | None] = []  # code point of each member, None for a class escape
+    for m in _CLASS_ITEM.finditer(body):
+        if m.group(3) is not None:
+            points.append(-1 if m.group(3) == "-" else ord(m.group(3)))
+        elif m.group(1) or m.group(2):
+            points.append(int(m.group(1) or m.group(2), 16))
+        elif m.group().startswith(_NEWLINE_ESCAPES):
+            points.append(10)
+        elif m.group() in ("\\r", "\\t", "\\f", "\\v") or not m.group()[1].isalnum():
+            points.append({"\\r": 13, "\\t": 9, "\\f": 12, "\\v": 11}.get(m.group(), ord(m.group()[1])))
+        else:
+            points.append(None)  # \d, \w, \p{..}: no newline
+    listed = 10 in points
+    for k in range(1, len(points) - 1):  # ranges a-b
+        lo, hi = points[k - 1], points[k + 1]
+        if points[k] == -1 and lo is not None and hi is not None and lo >= 0 and lo <= 10 <= hi:
+            listed = True
+    return not listed if negated else listed
+
+
+def _atom_measure(n: _Node, ctx: _Ctx) -> _Measure:
+    if n.kind == "class":
+        return _Measure(1, 1, int(_class_has_newline(n.text)))
+    if n.kind == "char":
+        if n.text in "^$" or n.text.startswith("(?"):
+            return _Measure(0, 0, 0)
+        return _Measure(1, 1, int(n.text == "\n" or (n.text == "." and ctx.dotall)))
+    if n.kind == "esc":
+        if n.text in ("\\b", "\\B", "\\A", "\\Z", "\\z"):
+            return _Measure(0, 0, 0)
+        if n.text[1:].isdigit():
+            ref = ctx.by_number.get(int(n.text[1:]))
+            if ref is None:
+                raise Unsupported("backreference to an unknown group")
+            return _seq_measure(ref.children or [], ctx)
+        return _Measure(1, 1, int(n.text.startswith(_NEWLINE_ESCAPES) or n.text[1] in "nsDWSP"))
+    if n.prefix in _ASSERTIONS and id(n) not in ctx.final:
+        return _Measure(0, 0, 0)
+    return _seq_measure(n.children or [], ctx)
+
+
+def _lookaheads(nodes: list[_Node]) -> Iterator[_Node]:
+    for n in nodes:
+        if n.kind == "group":
+            if n.prefix in ("(?=", "(?!"):
+                yield n
+            yield from _lookaheads(n.children or [])
+
+
+def _final_lookaheads(nodes: list[_Node]) -> list[_Node]:
+    """Positive lookaheads that end a top-level alternative (they become consuming groups)."""
+    out = []
+    for branch in _branches(nodes):
+        if branch and branch[-1].kind == "group" and branch[-1].prefix == "(?=":
+            out.append(branch[-1])
+    return out
+
+
+def _end_sensitive(nodes: list[_Node]) -> bool:
+    """Could this lookahead body answer differently at the end of a cut text?"""
+    for n in nodes:
+        if n.kind == "esc" and n.text in ("\\b", "\\B", "\\Z", "\\z"):
+            return True
+        if n.kind == "char" and n.text == "$":
+            return True
+        if n.kind == "group" and (n.prefix in _ASSERTIONS or _end_sensitive(n.children or [])):
+            return True
+    return False
+
+
+def analyse(pattern: str, flags: int = 0) -> tuple[str, str, Shape | None]:
+    """The widened expressions for Hyperscan (ASCII mode) and the pattern's shape.
+
+    The first expression is for safe texts, the second for texts whose unusual characters
+    were turned into the wild byte (``scan_bytes``).
+
+    Raises ``Unsupported`` when the pattern uses something not modelled here. The shape is None
+    when the expression is usable only to skip the rule (no window can be bounded).
+    """
+    if flags & (regex.VERBOSE | regex.ASCII):
+        raise Unsupported("verbose or ASCII flag")
+    for c in pattern:
+        if ord(c) > 127 and _folds_to_ascii(c):
+            raise Unsupported(f"non-ASCII {c!r} matches an ASCII letter when case is ignored")
+    parser = _Parser(pattern)
+    nodes = parser.parse()
+    final = {id(n) for n in _final_lookaheads(nodes)}
+    dotall = bool(flags & regex.DOTALL) or "(?s" in pattern
+    widened = _seq_measure(nodes, _Ctx(parser.by_number, final, dotall))
+    real = _seq_measure(nodes, _Ctx(parser.by_number, set(), dotall))
+    exact = _emit(nodes, parser.by_number, final, wild=False)
+    wild = _emit(nodes, parser.by_number, final, wild=True)
+    if real.lo < 1:
+        raise Unsupported("the pattern can match the empty string")
+    over = over_lines = 0
+    plain = _Ctx(parser.by_number, set(), dotall)
+    for la in _lookaheads(nodes):
+        if id(la) in final:
+            continue
+        if la.prefix == "(?!" and not _end_sensitive(la.children or []):
+            continue  # a cut can only hide what would block it: more permissive, never less
+        m = _seq_measure(la.children or [], plain)
+        over, over_lines = max(over, m.hi), max(over_lines, m.lines)
+    if (widened.hi >= UNBOUNDED and widened.lines >= UNBOUNDED) or \
+            (over >= UNBOUNDED and over_lines >= UNBOUNDED):
+        return exact, wild, None
+    return exact, wild, Shape(real.lo, widened.hi, widened.lines, over, over_lines)
+
+
+_WILD = "\\x1a"  # every character outside the safe alphabet is scanned as this byte
+
+
+def _wild_char(c: str, wild: bool) -> str:
+    if ord(c) > 127:
+        return _WILD  # never in a safe text; the wild byte in an unusual one
+    if not wild:
+        return c if c.isalnum() else f"\\x{ord(c):02x}"
+    if c.isalnum():
+        return f"[{c}{_WILD}]"
+    return f"[\\x{ord(c):02x}{_WILD}]"
+
+
+def _emit(nodes: list[_Node], by_number: dict[int, _Node], final: set[int], wild: bool) -> str:
+    """The widened expression: assertions dropped (a final lookahead consumed), and every
+    character test also accepting the wild byte, so the scan of a text whose unusual
+    characters became that byte reports at least every end the real pattern can have."""
+    out = []
+    for k, n in enumerate(nodes):
+        if n.kind == "group":
+            if n.prefix in _ASSERTIONS and id(n) not in final:
+                if k + 1 < len(nodes) and nodes[k + 1].kind == "quant":
+                    raise Unsupported("quantified assertion")
+                continue
+            inner = _emit(n.children or [], by_number, final, wild)
+            prefix = "(?:" if id(n) in final else ("(" if n.number is not None else n.prefix)
+            out.append(prefix + inner + ")")
+        elif n.kind == "class":
+            out.append(_wild_class(n.text, wild))
+        elif n.kind == "esc":
+            out.append(_wild_escape(n.text, by_number, final, wild))
+        elif n.kind == "char" and (n.text in ".^$" or n.text.startswith("(?")):
+            out.append(n.text)
+        elif n.kind == "char":
+            out.append(_wild_char(n.text, wild))
+        else:  # quantifiers and bars
+            out.append(n.text)
+    return "".join(out)
+
+
+def _wild_escape(esc: str, by_number: dict[int, _Node], final: set[int], wild: bool) -> str:
+    kind = esc[1]
+    if kind in "bB" and not wild:
+        return esc
+    if kind in "bB":
+        return ""  # a word boundary may differ next to a wild byte: drop it (wider)
+    if kind in "AZz":
+        return esc
+    if kind == "p":
+        return f"[{_ascii_property(esc)}{_WILD if wild else ''}]"
+    if kind == "P":
+        return f"[^{_ascii_property(esc)}]"
+    if esc[1:].isdigit():
+        return "(?:" + _emit(by_number[int(esc[1:])].children or [], by_number, final, wild) + ")"
+    if kind in "dws" and not wild:
+        return esc
+    if kind in "dws":
+        return f"[{esc}{_WILD}]"
+    if kind in "DWSntrfv":
+        return esc
+    if kind == "x":
+        return _wild_char(chr(int(esc[2:], 16)), wild)
+    if kind == "u":
+        return _wild_char(chr(int(esc[2:], 16)), wild)
+    if kind.isalnum():
+        raise Unsupported(f"escape {esc}")
+    return _wild_char(kind, wild)
+
+
+def _wild_class(text: str, wild: bool) -> str:
+    """A set in ASCII-mode syntax: properties spelled out, non-ASCII members dropped, and (for
+    a positive set) the wild byte added. A negated set already accepts the wild byte."""
+    negated = text.startswith("[^")
+    body = text[2:-1] if negated else text[1:-1]
+    out, i = [], 0
+    while i < len(body):
+        c = body[i]
+        if c == "\\":
+            m = re.match(r"\\(?:[pP](?:\{[^}]*\}|[A-Za-z])|x[0-9A-Fa-f]{2}|u[0-9A-Fa-f]{4}|.)", body[i:], re.S)
+            esc = m.group()
+            i += len(esc)
+            if esc[1] == "P":
+                raise Unsupported("negated property inside a set")
+            if esc[1] == "p":
+                out.append(_ascii_property(esc))
+            elif esc[1] == "u" or (esc[1] == "x" and int(esc[2:], 16) > 127):
+                if i < len(body) and body[i] == "-":
+                    raise Unsupported("range with a non-ASCII end")
+            else:
+                out.append(esc)
+        elif ord(c) > 127:
+            if (i + 2 < len(body) and body[i + 1] == "-") or (i >= 2 and body[i - 1] == "-" and body[i - 2] != "\\"):
+                raise Unsupported("range with a non-ASCII end")
+            i += 1
+        else:
+            out.append(c)
+            i += 1
+    inner = "".join(out)
+    if inner.startswith(("]", "-")):
+        inner = "\\" + inner  # a leading "]" or "-" is a literal: keep it one after the wild byte
+    if negated:
+        return "[^" + inner + "]" if inner else "[\\x00-\\xff]"
+    if not wild:
+        return "[" + inner + "]" if inner else _WILD  # a set of only non-ASCII members
+    return "[" + _WILD + inner + "]"  # first, so a trailing "-" stays a literal
+
+
+def _folds_to_ascii(c: str) -> bool:
+    return any(regex.fullmatch(regex.escape(c), chr(a), regex.IGNORECASE) for a in range(32, 127))
+
+
+_UNUSUAL = re.compile(r"[^\t\n\r\x20-\x7e]")
+
+
+@dataclass(frozen=True, slots=True)
+class Scan:
+    """The prefilter's answer for one text."""
+
+    ends: dict[int, list[int]]  # per covered pattern index, ascending ends of widened matches
+    covered: list[bool]  # patterns this answer speaks for; absent from ``ends``: no match at all
+    lines: "Lines"
+
+
+class _Bank:
+    """One Hyperscan database: the patterns it could compile, and a scratch per thread."""
+
+    def __init__(self, db: Any, covered: list[bool]):
+        self.db = db
+        self.covered = covered
+        self._local = threading.local()
+
+    @classmethod
+    def compile(cls, exprs: list[tuple[int, str, int]], size: int) -> "_Bank":
+        ok = [(i, e.encode(), f) for i, e, f in exprs]
+        db = hyperscan.Database()
+        try:
+            db.compile(expressions=[e for _, e, _ in ok], ids=[i for i, _, _ in ok], flags=[f for _, _, f in ok])
+        except Exception:  # noqa: BLE001 - some pattern is too large: keep the ones that compile
+            kept = []
+            for i, e, f in ok:
+                try:
+                    hyperscan.Database().compile(expressions=[e], ids=[i], flags=[f])
+                except Exception:  # noqa: BLE001 - hyperscan.error: only that rule loses its speed-up
+                    continue
+                kept.append((i, e, f))
+            ok = kept
+            db = hyperscan.Database()
+            if ok:
+                db.compile(expressions=[e for _, e, _ in ok], ids=[i for i, _, _ in ok], flags=[f for _, _, f in ok])
+        covered = [False] * size
+        for i, _, _ in ok:
+            covered[i] = True
+        return cls(db if ok else None, covered)
+
+    def scan(self, data: bytes) -> dict[int, list[int]]:
+        scratch = getattr(self._local, "scratch", None)
+        if scratch is None:
+            scratch = self._local.scratch = hyperscan.Scratch(self.db)
+        found: dict[int, list[int]] = {}
+
+        def on_match(pid: int, _start: int, end: int, _flags: int, _ctx: Any) -> None:
+            lst = found.get(pid)
+            if lst is None:
+                found[pid] = [end]
+            else:
+                lst.append(end)
+
+        self.db.scan(data, match_event_handler=on_match, scratch=scratch)
+        return found
+
+
+class Prefilter:
+    """Hyperscan databases over a list of patterns: one for safe texts, one for the others.
+
+    Compiling takes seconds, so it happens in a background thread (and is cached on disk, see
+    ``cache_dir``); until it is done ``scan`` answers None and callers use the plain scan, which
+    decides exactly the same. ``wait()`` blocks until it is ready (benchmarks, tests).
+    """
+
+    def __init__(self, patterns: Sequence[Any], *, background: bool = True):
+        self.shapes: list[Shape | None] = [None] * len(patterns)
+        self._size = len(patterns)
+        self._safe: _Bank | None = None
+        self._wild: _Bank | None = None
+        self._exact: list[tuple[int, str, int]] = []
+        self._widened: list[tuple[int, str, int]] = []
+        self._ready = threading.Event()
+        self.error: str | None = None
+        if hyperscan is None:
+            self.error = "hyperscan is not installed"
+            self._ready.set()
+            return
+        for i, p in enumerate(patterns):
+            try:
+                e, w, self.shapes[i] = analyse(p.pattern, p.flags)
+            except Unsupported:
+                continue
+            f = _hs_flags(p.flags)
+            self._exact.append((i, e, f))
+            self._widened.append((i, w, f))
+        if background:
+            threading.Thread(target=self._build, name="werker-prefilter", daemon=True).start()
+        else:
+            self._build()
+
+    def _build(self) -> None:
+        try:
+            key = hashlib.sha256(repr((self._exact, self._widened, self._size, _hs_version())).encode()).hexdigest()
+            banks = _load_cached(key)
+            if banks is None:
+                banks = (_Bank.compile(self._exact, self._size), _Bank.compile(self._widened, self._size))
+                _store_cached(key, banks)
+            self._safe, self._wild = banks
+        except Exception as e:  # noqa: BLE001 - the plain scan stays in use
+            self.error = f"{type(e).__name__}: {e}"
+        finally:
+            self._ready.set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the databases are built (or failed); True when they are in use."""
+        self._ready.wait(timeout)
+        return self.active
+
+    @property
+    def active(self) -> bool:
+        return self._safe is not None and self._safe.db is not None
+
+    def scan(self, text: str) -> Scan | None:
+        """Where each covered pattern could match ``text``; None while no database is ready."""
+        if not self._ready.is_set():
+            return None
+        safe = text.isascii() and _UNUSUAL.search(text) is None
+        bank = self._safe if safe else self._wild
+        if bank is None or bank.db is None:
+            return None
+        data = text.encode("ascii") if safe else _UNUSUAL.sub("\x1a", text).encode("ascii")
+        return Scan(bank.scan(data), bank.covered, Lines(text))
+
+
+_SHARED: dict[tuple[tuple[str, int], ...], Prefilter] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_prefilter(patterns: Sequence[Any]) -> Prefilter:
+    """One Prefilter per distinct pattern list in this process (reloads reuse it)."""
+    key = tuple((p.pattern, p.flags) for p in patterns)
+    with _SHARED_LOCK:
+        pf = _SHARED.get(key)
+        if pf is None:
+            pf = _SHARED[key] = Prefilter(patterns)
+        return pf
+
+
+def _hs_version() -> str:
+    return getattr(hyperscan, "__version__", "?") + "/" + platform.machine()
+
+
+def cache_dir() -> Path | None:
+    """Where compiled databases are kept: ``$WERKER_PROXY_CACHE_DIR``, else the user cache dir.
+
+    Set ``WERKER_PROXY_CACHE_DIR=off`` to compile at every start.
+    """
+    env = os.environ.get("WERKER_PROXY_CACHE_DIR")
+    if env:
+        return None if env == "off" else Path(env)
+    base = os.environ.get("XDG_CACHE_HOME") or (os.path.join(os.path.expanduser("~"), ".cache"))
+    return Path(base) / "werker-proxy"
+
+
+def _cache_file(key: str) -> Path | None:
+    d = cache_dir()
+    return d / f"prefilter-{key[:32]}.hsdb" if d is not None else None
+
+
+def _load_cached(key: str) -> tuple[_Bank, _Bank] | None:
+    path = _cache_file(key)
+    try:
+        if path is None or not path.is_file():
+            return None
+        st = path.stat()
+        if st.st_uid != os.getuid() or st.st_mode & 0o022:
+            return None  # only a file we wrote and nobody else can change
+        raw = path.read_bytes()
+        header, _, payload = raw.partition(b"\n")
+        meta = json.loads(header)
+        if meta.get("key") != key or meta.get("sha256") != hashlib.sha256(payload).hexdigest():
+            return None
+        banks = []
+        offset = 0
+        for part in meta["banks"]:
+            blob = payload[offset:offset + part["bytes"]]
+            offset += part["bytes"]
+            db = hyperscan.loadb(blob, hyperscan.HS_MODE_BLOCK) if blob else None
+            banks.append(_Bank(db, [bool(c) for c in part["covered"]]))
+        return banks[0], banks[1]
+    except Exception:  # noqa: BLE001 - a bad cache entry only costs a compile
+        return None
+
+
+def _store_cached(key: str, banks: tuple[_Bank, _Bank]) -> None:
+    path = _cache_file(key)
+    if path is None:
+        return
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        blobs = [hyperscan.dumpb(b.db) if b.db is not None else b"" for b in banks]
+        payload = b"".join(blobs)
+        meta = {"key": key, "sha256": hashlib.sha256(payload).hexdigest(),
+                "banks": [{"bytes": len(blob), "covered": [int(c) for c in b.covered]}
+                          for blob, b in zip(blobs, banks)]}
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(json.dumps(meta).encode() + b"\n" + payload)
+        os.replace(tmp, path)
+    except Exception:  # noqa: BLE001 - read-only home, full disk: just compile next time
+        pass
+
+
+def _hs_flags(flags: int) -> int:
+    f = 0
+    if flags & regex.IGNORECASE:
+        f |= hyperscan.HS_FLAG_CASELESS
+    if flags & regex.MULTILINE:
+        f |= hyperscan.HS_FLAG_MULTILINE
+    if flags & regex.DOTALL:
+        f |= hyperscan.HS_FLAG_DOTALL
+    return f
+
+
+class Lines:
+    """Newline offsets of a text, computed once, for line-bounded windows."""
+
+    __slots__ = ("text", "_nl")
+
+    def __init__(self, text: str):
+        self.text = text
+        self._nl: list[int] | None = None
+
+    @property
+    def nl(self) -> list[int]:
+        if self._nl is None:
+            text, out, i = self.text, [], self.text.find("\n")
+            while i >= 0:
+                out.append(i)
+                i = text.find("\n", i + 1)
+            self._nl = out
+        return self._nl
+
+    def start_bound(self, end: int, lines: int) -> int:
+        """Earliest start of a match ending at ``end`` that holds at most ``lines`` newlines."""
+        nl = self.nl
+        k = bisect_left(nl, end) - lines - 1
+        return nl[k] + 1 if k >= 0 else 0
+
+    def read_bound(self, end: int, lines: int) -> int:
+        """Just past the newline where a read from ``end`` crossing ``lines`` newlines stops."""
+        nl = self.nl
+        k = bisect_left(nl, end) + lines
+        return nl[k] + 1 if k < len(nl) else len(self.text)
+
+
+def window_matches(pattern: Any, text: str, pos: int, ends: list[int], shape: Shape,
+                   lines: Lines, timeout: float | None) -> Iterator[Any]:
+    """Exactly the matches of ``pattern.finditer(text, pos)``, looked for only near ``ends``.
+
+    Why it is exact: a true match starting at s, with its assertions dropped and its final
+    lookahead consumed, is a match of the widened expression; Hyperscan reports its end e, so
+    s lies in [e - max_width (or the start of the line ``lines`` newlines back), e - min_width]
+    and the true match reads nothing past e + overreach (or the newline ``overreach_lines``
+    on). Ends whose start ranges touch form one cluster. A search of the text cut just past
+    what the cluster's true matches can read therefore succeeds at the cluster's first true
+    start or earlier (it may also succeed where only the cut text matches), and the match is
+    re-taken from the full text at the position found: it is the true one, or None and the
+    search goes on one character later.
+    """
+    wmin, n = shape.min_width, len(text)
+    wide = shape.max_width >= UNBOUNDED
+    far = shape.overreach >= UNBOUNDED
+    i, count = 0, len(ends)
+    while i < count:
+        e = ends[i]
+        i += 1
+        b = e - wmin
+        if b < pos:
+            continue
+        a = lines.start_bound(e, shape.lines) if wide else e - shape.max_width
+        e_max = e
+        while i < count:
+            nxt = ends[i]
+            na = lines.start_bound(nxt, shape.lines) if wide else nxt - shape.max_width
+            if na > b + 1:
+                break
+            e_max, b = nxt, nxt - wmin
+            i += 1
+        lo = max(pos, a)
+        cut = min(n, (lines.read_bound(e_max, shape.overreach_lines) if far else e_max + shape.overreach) + 2)
+        while lo <= b:
+            m = pattern.search(text, lo, cut, timeout=timeout)
+            if m is None or m.start() > b:
+                break
+            full = pattern.match(text, m.start(), timeout=timeout)
+            if full is None:
+                lo = m.start() + 1
+                continue
+            yield full
+            pos = lo = full.end()
