@@ -224,7 +224,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nbreakdown on {rb / MB:.2f} MB ({len(bdocs)} docs), one pass")
     for k, v in stages.items():
         print(f"  {k:<48} {v:>7.3f} s  {v / t_total:>6.1%}")
-    print(f"  slowest rules (each alone: MB/s):")
+    print("  slowest rules (each alone: MB/s):")
     for name, v in top:
         print(f"    {name:<26} {v:>6.3f} s  {rb / MB / v:>7.1f} MB/s  {v / t_total:>6.1%}")
     print(f"  `timeout=` argument on {r0.name}: {t_with:.3f} s with, {t_without:.3f} s without "

@@ -147,6 +147,9 @@ def test_unsupported_constructs_keep_the_plain_scan():
         pf.analyse(r"(?x) a b c", 0)
     with pytest.raises(pf.Unsupported):
         pf.analyse(r"a\Kb")
+    with pytest.raises(pf.Unsupported):  # `regex` makes the whole pattern caseless, Hyperscan only the rest
+        pf.analyse(r"abc(?i)def")
+    assert pf.analyse(r"(?i)abc")[0] == "(?i)abc"
     assert pf.analyse(r"x(?=[^\n]*,)\d")[2] is not None  # the lookahead stops at the line's end
     assert pf.analyse(r"x(?=[\s\S]*,)\d")[2] is None  # usable to skip the rule, not for windows
 

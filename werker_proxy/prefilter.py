@@ -1,17 +1,18 @@
-"""Where could each rule match? One multi-pattern pass answers for all rules at once.
+"""Where could each rule match? One native multi-pattern pass answers for all rules at once.
 
 The plain engine runs every rule's `regex` pattern over the whole text: cost = rules x size.
-Here one Hyperscan pass (a native multi-pattern automaton, optional dependency) reports, per
-rule, the end offsets of a *superset* of its matches (Hyperscan's prefilter mode: constructs
-it cannot run exactly, such as lookbehinds and backreferences, are widened, never narrowed).
-The `regex` pattern then runs only in the short windows those ends allow, and every match it
-yields is re-taken from the full text at its start, so it is the very match `finditer` over the
-whole text would yield (``window_matches`` explains why). Rules Hyperscan reports nothing for
-are skipped outright.
+Here each pattern is *widened* (lookarounds dropped, a final lookahead consumed, backreferences
+replaced by their group) into an expression Hyperscan (optional dependency) can run; one pass
+over the text reports, per rule, the end of every place the widened expression matches. A rule
+with no report cannot match and is skipped; otherwise its `regex` pattern runs only in windows
+around the reported ends, and every match is re-taken from the full text at its start, so it is
+the very match ``finditer`` over the whole text yields (``window_matches`` says why).
 
-Sound only where both engines read characters alike: texts made of printable ASCII, tab, CR
-and LF (the common case for API traffic). For any other text, a rule whose width cannot be
-bounded, or a machine without Hyperscan, callers fall back to the plain scan.
+The two engines must read characters alike. Texts of printable ASCII, tab, CR and LF are
+scanned as they are (``\\b``, ``\\w``, case folding agree there). In any other text every
+unusual character becomes one "wild" byte, and the expression used for such texts lets every
+character test accept it and drops word boundaries: wider again, never narrower. Patterns this
+module cannot model (``Unsupported``) or Hyperscan refuses simply keep the plain scan.
 """
 
 from __future__ import annotations
@@ -36,8 +37,6 @@ except Exception:  # noqa: BLE001 - ImportError or a broken native library
     hyperscan = None
 
 UNBOUNDED = 1 << 30
-# characters both engines classify identically (\w, \s, \b, case folding, `.`)
-_UNSAFE_CHAR = re.compile(r"[^\t\n\r\x20-\x7e]")
 # Unicode properties on ASCII text: the members they can have there
 _ASCII_PROPERTIES = {
     "l": "A-Za-z", "letter": "A-Za-z", "alpha": "A-Za-z", "alphabetic": "A-Za-z",
@@ -143,6 +142,8 @@ class _Parser:
         prefix = m.group()
         self.i = i + len(prefix)
         if prefix.endswith(")"):  # inline global flags, e.g. (?i)
+            if i != 0:  # `regex` applies them to the whole pattern, Hyperscan from here on
+                raise Unsupported("inline global flags after the start")
             if set(prefix[2:-1]) - set("ims"):
                 raise Unsupported("inline flags other than i, m, s")
             return _Node("char", prefix)
