@@ -9,15 +9,18 @@ configured answers 503 and forwards nothing.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import re
 import time
+import types
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import orjson
 import structlog
 from mitmproxy import ctx, exceptions, http
+from mitmproxy.addonmanager import traverse
 
 from . import errorpage
 from .auditlog import AuditLog
@@ -57,6 +60,24 @@ def host_pattern(host: str) -> str:
     return rf"^{re.escape(host)}\.?:\d+$"
 
 
+STREAM_HOOKS = ("requestheaders", "responseheaders")
+
+
+def addons_after(me: object, chain: list[Any]) -> list[str]:
+    """Addons invoked after ``me`` that could switch on streaming (mitmproxy's own never do)."""
+    order = list(traverse(chain))
+    pos = next((i for i, a in enumerate(order) if a is me), None)
+    if pos is None:
+        return []
+    out = []
+    for a in order[pos + 1:]:
+        name = a.__name__ if isinstance(a, types.ModuleType) else type(a).__module__
+        if name.startswith("mitmproxy.") or not any(callable(getattr(a, h, None)) for h in STREAM_HOOKS):
+            continue
+        out.append(getattr(a, "__file__", None) or f"{type(a).__module__}.{type(a).__name__}")
+    return out
+
+
 # query parameters of the API that hold ids, cursors and enums, not data
 STRUCTURAL_QUERY_KEYS = frozenset({"limit", "after", "before", "order", "include", "include[]", "starting_after",
                                    "stream", "api-version"})
@@ -68,6 +89,8 @@ class WerkerProxy:
         self.settings: Settings | None = None
         self.audit: AuditLog | None = None
         self.config_error: str | None = None
+        self.refusal: str | None = None  # set when the addon order is unsafe: every call is refused
+        self._running = False
         self._audit_pool = ThreadPoolExecutor(max_workers=16, thread_name_prefix="werker-audit")
         self.stats: dict[str, Any] = {"calls": {}, "blocked": {}, "redactions": {}, "audit_records": 0,
                                       "audit_failures": 0, "held_chars": 0}
@@ -87,6 +110,28 @@ class WerkerProxy:
         if ctx.options.stream_large_bodies:
             raise exceptions.OptionsError(
                 "werker-proxy: stream_large_bodies must stay unset: streamed request bodies would bypass scrubbing")
+        if "scripts" in updated and self._running:
+            self._check_addon_order()
+
+    def running(self) -> None:
+        self._running = True
+        self._check_addon_order()
+
+    def _check_addon_order(self) -> None:
+        """Refuse to scrub when an addon after us could switch on body streaming.
+
+        Our ``requestheaders``/``responseheaders`` turn streaming off again, but an addon that runs
+        after them could turn it back on, and mitmproxy would then forward the body as it
+        arrives, before any hook of ours sees it. Logged as an error, so mitmdump stops at
+        startup; if it keeps running, every call to a target is refused.
+        """
+        later = addons_after(self, ctx.master.addons.chain)
+        if not later:
+            self.refusal = None
+            return
+        self.refusal = (f"{', '.join(later)} runs after werker-proxy and could stream bodies past scrubbing; "
+                        "load addons/werker.py last")
+        logging.getLogger("werker_proxy").error("werker-proxy: %s", self.refusal)
 
     def reload(self, path: str | None, *, raise_errors: bool) -> bool:
         """Load, compile and open everything first; only then swap. A bad config keeps the old one."""
@@ -196,12 +241,11 @@ class WerkerProxy:
     # -- request side -------------------------------------------------------------------------
     def requestheaders(self, flow: http.HTTPFlow) -> None:
         try:
-            if flow.response or flow.error or not flow.live:
-                return
             if flow.request.stream:
-                # Something switched on request streaming: that body would never pass our hook.
-                self._block(flow, None, WerkerError("request body streaming is not allowed", code="stream_refused"),
-                            phase="request")
+                # An addon before us switched on request streaming: mitmproxy would forward the
+                # body as it arrives, before our request hook runs. Buffer it instead.
+                flow.request.stream = False
+                log.warning("stream_undone", flow_id=flow.id, side="request")
         except Exception as e:  # noqa: BLE001 - fail closed, never forward on a bug
             flow.response = error_response(WerkerError(f"internal error ({e.__class__.__name__})"))
 
@@ -216,6 +260,8 @@ class WerkerProxy:
             target = settings.target_for(flow.request.pretty_host) or settings.target_for(flow.request.host)
             if target is None:
                 return  # not ours (never decrypted in regular mode); leave it alone
+            if self.refusal is not None:
+                raise NotConfigured(self.refusal, code="unsafe_addon_order")
             path = flow.request.path.split("?", 1)[0]
             if settings.redaction.request:
                 path = settings.redactor.redact(path, "request").text  # the audit never holds a matched value
@@ -246,6 +292,8 @@ class WerkerProxy:
     def _scrub_request(self, flow: http.HTTPFlow, state: CallState) -> None:
         settings = state.settings
         req = flow.request
+        if req.raw_content is None:  # streamed past us by something that ran after our check
+            raise BadRequest("the request body was streamed, so it could not be scrubbed", code="stream_refused")
         raw_len = len(req.raw_content or b"")
         if raw_len > settings.redaction.max_body_bytes:
             raise BodyTooLarge(f"the request body ({raw_len} bytes) exceeds max_body_bytes")
@@ -306,7 +354,11 @@ class WerkerProxy:
             resp = flow.response
             state.status = resp.status_code
             ctype = resp.headers.get("content-type", "").lower()
-            if "text/event-stream" in ctype:
+            if "text/event-stream" not in ctype:
+                if resp.stream:  # an addon before us asked for it: buffer, so the body is scrubbed
+                    resp.stream = False
+                    log.warning("stream_undone", flow_id=flow.id, side="response")
+            else:
                 if not state.settings.redaction.response:
                     resp.stream = True
                     return
@@ -379,6 +431,8 @@ class WerkerProxy:
         resp = flow.response
         assert resp is not None
         state.status = resp.status_code
+        if resp.raw_content is None:  # streamed past us by something that ran after our check
+            raise UpstreamError("the response body was streamed, so it could not be scrubbed", code="stream_refused")
         try:
             resp.decode(strict=True)
         except ValueError:

@@ -567,3 +567,67 @@ def test_broken_config_at_start_exits_non_zero_with_file_and_line(up, tmp_path):
     assert r.returncode != 0
     assert f"{cfg}:{line}:" in r.stderr
     assert "invalid regex" in r.stderr
+
+
+def test_unscrubbable_bodies_are_refused_by_the_addon(tmp_path):
+    """Unit: stream_large_bodies cannot be switched on at runtime (rolled back), a body that was
+    streamed past the hooks is never audited as forwarded or completed, and an addon after ours
+    that could stream makes every call to a target refused."""
+    import types
+
+    from mitmproxy import exceptions, http
+    from mitmproxy.addons.proxyserver import Proxyserver
+    from mitmproxy.test import taddons
+
+    from werker_proxy.addon import WerkerProxy, addons_after
+
+    cfg = _unit_config(tmp_path)
+    addon = WerkerProxy(str(cfg))
+    with taddons.context(Proxyserver(), addon) as tctx:
+        tctx.configure(addon, werker_config=str(cfg))
+        with pytest.raises(exceptions.OptionsError, match="stream_large_bodies"):
+            tctx.options.update(stream_large_bodies="1k")
+        assert not tctx.options.stream_large_bodies
+
+        early = _call(orjson.dumps({"model": "m", "input": NOTE}))
+        early.request.stream = True  # an addon before ours asked for streaming
+        addon.requestheaders(early)
+        assert not early.request.stream
+        _hook(addon.request(early))
+        assert early.response is None and b"123-45-6789" not in early.request.content
+
+        late = _call(orjson.dumps({"model": "m", "input": NOTE}))
+        late.request.data.content = None  # streamed after our check: never buffered
+        _hook(addon.request(late))
+        assert late.response is not None and late.response.status_code == 400
+        assert orjson.loads(late.response.content)["error"]["code"] == "stream_refused"
+
+        ok = _call(orjson.dumps({"model": "m", "input": NOTE}))
+        _hook(addon.request(ok))
+        ok.response = http.Response.make(200, b"", {"content-type": "application/json"})
+        ok.response.stream = True  # an addon before ours asked for streaming
+        addon.responseheaders(ok)
+        assert not ok.response.stream
+        ok.response.data.content = None  # ...and one after ours switched it back on
+        _hook(addon.response(ok))
+        assert orjson.loads(ok.response.content)["error"]["code"] == "stream_refused"
+
+        records = [orjson.loads(ln) for ln in (tmp_path / "audit" / "audit.jsonl").read_text().splitlines()]
+        late_rec = [r for r in records if r["flow_id"] == late.id]
+        assert [(r["event"], r["outcome"], r["reason"]) for r in late_rec] == [("request", "blocked", "stream_refused")]
+        ok_rec = [r for r in records if r["flow_id"] == ok.id and r["event"] == "response"]
+        assert [(r["outcome"], r["reason"]) for r in ok_rec] == [("blocked", "stream_refused")]
+
+        # the addon order: a script module after ours that defines requestheaders
+        later = types.ModuleType("streamer")
+        later.__file__ = "/tmp/streamer.py"
+        later.requestheaders = lambda flow: None
+        harmless = types.ModuleType("counter")
+        harmless.request = lambda flow: None
+        assert addons_after(addon, [later, addon]) == []
+        assert addons_after(addon, [addon, harmless, later]) == ["/tmp/streamer.py"]
+        addon.refusal = "x runs after werker-proxy"
+        refused = _call(orjson.dumps({"model": "m", "input": "hi"}))
+        _hook(addon.request(refused))
+        assert refused.response.status_code == 503
+        assert orjson.loads(refused.response.content)["error"]["code"] == "unsafe_addon_order"

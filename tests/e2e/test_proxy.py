@@ -712,15 +712,17 @@ MITMDUMP = str(Path(sys.executable).with_name("mitmdump"))
 class Mitmdump:
     """A bounded `mitmdump -s <copy of addons/werker.py>` process (the copy lets a test trigger a script reload)."""
 
-    def __init__(self, workdir: Path, config: str, *extra: str):
+    def __init__(self, workdir: Path, config: str, *extra: str, before: tuple[Path, ...] = (),
+                 after: tuple[Path, ...] = ()):
         self.workdir = workdir
         self.script = workdir / "werker.py"
         shutil.copy(REPO / "addons" / "werker.py", self.script)
         self.port = free_port()
         self.confdir = workdir / "mitm"
         self.log_path = workdir / "mitmdump.log"
+        scripts = [a for p in (*before, self.script, *after) for a in ("-s", str(p))]
         self.proc = subprocess.Popen(
-            [MITMDUMP, "-s", str(self.script), "--set", f"werker_config={config}", "--set", f"confdir={self.confdir}",
+            [MITMDUMP, *scripts, "--set", f"werker_config={config}", "--set", f"confdir={self.confdir}",
              "--listen-host", "127.0.0.1", "--listen-port", str(self.port), *extra],
             stdout=open(self.log_path, "wb"), stderr=subprocess.STDOUT, cwd=str(REPO))
 
@@ -807,6 +809,77 @@ def test_mitmdump_script_routes_to_upstream_without_extra_options(tmp_path, up, 
         assert up.requests[-1].json["input"] == "SSN [SSN]"
     finally:
         m.stop()
+
+
+# ------------------------------------------------------------------------------------------
+# no body bypasses scrubbing: mitmproxy forwards a streamed body as it arrives, before any
+# `request`/`response` hook could see it
+
+STREAMER = """\
+from mitmproxy import http
+
+
+def requestheaders(flow: http.HTTPFlow) -> None:
+    flow.request.stream = True
+
+
+def responseheaders(flow: http.HTTPFlow) -> None:
+    flow.response.stream = True
+"""
+
+
+def _post_note(m: Mitmdump) -> httpx.Response:
+    with m.client() as c:
+        return c.post("https://api.werker.health/v1/responses",
+                      json={"model": MODEL, "input": f"SSN {SSNS[0]}, mail {EMAILS[0]}"})
+
+
+def test_streaming_switched_on_by_an_earlier_script_is_undone(tmp_path, up, upstream):
+    """A script loaded before ours streams every body: ours turns that off again, so the request
+    is scrubbed before the upstream sees it and the JSON answer before the client does."""
+    streamer = tmp_path / "streamer.py"
+    streamer.write_text(STREAMER)
+    cfg = write_config(tmp_path, upstream.url, upstream.ca_file, free_port())
+    m = Mitmdump(tmp_path, str(cfg), before=(streamer,))
+    try:
+        m.wait_ready()
+        up.reply(f"Patient SSN {SSNS[1]}, mail {EMAILS[1]}.")
+        r = _post_note(m)
+        assert r.status_code == 200, r.text
+        assert up.requests[-1].json["input"] == "SSN [SSN], mail [EMAIL]"
+        assert leaks(r.text) == []
+        assert "[SSN]" in r.text
+    finally:
+        m.stop()
+
+
+def test_a_script_loaded_after_ours_that_could_stream_stops_mitmdump(tmp_path, up, upstream):
+    """A script after ours could switch streaming on once our check has run: mitmdump refuses to
+    start, naming the script, and nothing reaches the upstream."""
+    streamer = tmp_path / "streamer.py"
+    streamer.write_text(STREAMER)
+    cfg = write_config(tmp_path, upstream.url, upstream.ca_file, free_port())
+    m = Mitmdump(tmp_path, str(cfg), after=(streamer,))
+    try:
+        rc = m.proc.wait(20)
+    finally:
+        m.stop()
+    assert rc != 0
+    assert "streamer.py" in m.log() and "load addons/werker.py last" in m.log(), m.log()
+    assert up.requests == []
+
+
+def test_stream_large_bodies_is_refused(tmp_path, up, upstream):
+    """`--set stream_large_bodies=1` would stream every body past the hooks: mitmdump refuses to start."""
+    cfg = write_config(tmp_path, upstream.url, upstream.ca_file, free_port())
+    m = Mitmdump(tmp_path, str(cfg), "--set", "stream_large_bodies=1")
+    try:
+        rc = m.proc.wait(20)
+    finally:
+        m.stop()
+    assert rc != 0
+    assert "stream_large_bodies must stay unset" in m.log(), m.log()
+    assert up.requests == []
 
 
 # ------------------------------------------------------------------------------------------
