@@ -32,6 +32,7 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
 import corpus as corpus_mod  # noqa: E402
+from werker_proxy import hsdb  # noqa: E402
 from werker_proxy.config import load_settings  # noqa: E402
 from werker_proxy.normalize import normalize  # noqa: E402
 from werker_proxy.redact import Redactor  # noqa: E402
@@ -90,12 +91,16 @@ def main(argv: list[str] | None = None) -> int:
     rules = list(settings.ruleset.rules)
     allow = list(settings.ruleset.allow)
     timeout = 3600.0  # large texts: the per-rule budget of the proxy would trip; here we measure
-    red = Redactor(settings.ruleset, rule_timeout_s=timeout)
-    plain = Redactor(settings.ruleset, rule_timeout_s=timeout, prefilter=False)
+    def prefilter(rs: RuleSet) -> hsdb.Prefilter:
+        return hsdb.shared_prefilter([r.pattern for r in rs.rules], settings.cache_dir)
+
+    red = Redactor(settings.ruleset, rule_timeout_s=timeout, prefilter=prefilter(settings.ruleset))
+    plain = Redactor(settings.ruleset, rule_timeout_s=timeout)
     t0 = time.perf_counter()
     active = red.prefilter.wait(900)
-    pf_note = (f"prefilter: Hyperscan databases ready in {time.perf_counter() - t0:.1f} s (cached on disk after "
-               f"the first build), {sum(1 for s in red.prefilter.shapes if s)} of {len(rules)} rules windowed"
+    pf_note = (f"prefilter: Hyperscan databases ready in {time.perf_counter() - t0:.1f} s "
+               f"(cached in {settings.cache_dir} after the first build), "
+               f"{sum(1 for s in red.prefilter.shapes if s)} of {len(rules)} rules windowed"
                if active else f"prefilter: NOT in use ({red.prefilter.error}); figures are the plain engine's")
     print(f"engine benchmark: {len(rules)} rules, {len(allow)} allow patterns, corpus from {corpus_mod.SOURCE}, "
           f"best of {reps}, python {platform.python_version()}, one core", flush=True)
@@ -184,7 +189,8 @@ def main(argv: list[str] | None = None) -> int:
     crow = []
     for frac in (0.25, 0.5, 1.0):
         k = max(1, round(len(rules) * frac))
-        sub = Redactor(RuleSet.build(rules[:k], allow), rule_timeout_s=timeout)
+        subset = RuleSet.build(rules[:k], allow)
+        sub = Redactor(subset, rule_timeout_s=timeout, prefilter=prefilter(subset))
         sub.prefilter.wait(900)
         t = best_of(lambda: redact_docs(sub, rdocs), reps)
         crow.append({"fraction": frac, "rules": k, "seconds": t, "mb_s": rb / MB / t, "us_per_rule_kb":

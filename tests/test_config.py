@@ -31,6 +31,7 @@ def _err(tmp_path, text: str) -> ConfigError:
         ("version: 1\nredaction:\n  attachments: maybe\n", 3, "must be one of block, strip, allow"),
         ("version: 1\nrules_files: [nope.yaml]\n", 2, "no such file"),
         ("version: 1\nrules: [\n", 3, "invalid YAML"),
+        ("version: 1\ncache_dir: 3\n", 2, "cache_dir must be a path, or false"),
     ],
 )
 def test_bad_config_names_file_line_and_fix(tmp_path, body, line, needle):
@@ -39,6 +40,14 @@ def test_bad_config_names_file_line_and_fix(tmp_path, body, line, needle):
     assert e.line == line, str(e)
     assert needle in str(e)
     assert str(e).startswith(f"{tmp_path / 'config.yaml'}:{line}: ")
+
+
+def test_cache_dir_defaults_under_state_dir_and_can_be_switched_off(tmp_path):
+    """Compiled rule databases go to <state_dir>/cache unless `cache_dir` says otherwise."""
+    base = f"version: 1\nstate_dir: {tmp_path / 'st'}\n"
+    assert settings_from(base, tmp_path).cache_dir == str(tmp_path / "st" / "cache")
+    assert settings_from(base + "cache_dir: c\n", tmp_path).cache_dir == str(tmp_path / "c")
+    assert settings_from(base + "cache_dir: false\n", tmp_path).cache_dir is None
 
 
 def test_error_in_rules_file_points_into_that_file(tmp_path):

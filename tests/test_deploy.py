@@ -251,10 +251,11 @@ def test_unit_has_required_hardening(service):
 
 
 def test_unit_config_paths_match_unit_directories(service, unit_config):
-    """The unit's config keeps its CA in StateDirectory, its audit log in LogsDirectory,
-    and its admin listener on loopback:9090."""
+    """The unit's config keeps its CA in StateDirectory, its audit log in LogsDirectory, its
+    compiled rule databases in CacheDirectory, and its admin listener on loopback:9090."""
     assert unit_config["version"] == 1
     assert unit_config["state_dir"] == "/var/lib/" + service["StateDirectory"][0]
+    assert unit_config["cache_dir"] == "/var/cache/" + service["CacheDirectory"][0]
     assert under(unit_config["audit"]["path"], "/var/log/" + service["LogsDirectory"][0])
     assert unit_config["audit"]["fsync"] == "always"
     assert unit_config["admin"] == {"host": "127.0.0.1", "port": ADMIN_PORT}

@@ -13,6 +13,8 @@ import regex
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from tests.clinical_gen import generate
+from tests.e2e.proxyproc import TEST_CACHE
+from werker_proxy import hsdb
 from werker_proxy import prefilter as pf
 from werker_proxy.config import load_settings
 from werker_proxy.normalize import normalize
@@ -23,8 +25,9 @@ EXPECT_HYPERSCAN = sys.platform == "linux" and platform.machine() in ("x86_64", 
 
 
 def _engines(ruleset: RuleSet) -> tuple[Redactor, Redactor]:
-    plain = Redactor(ruleset, rule_timeout_s=30, gates=False, prefilter=False)
-    fast = Redactor(ruleset, rule_timeout_s=30)
+    plain = Redactor(ruleset, rule_timeout_s=30, gates=False)
+    prefilter = hsdb.shared_prefilter([r.pattern for r in ruleset.rules], TEST_CACHE)
+    fast = Redactor(ruleset, rule_timeout_s=30, prefilter=prefilter)
     if not fast.prefilter.wait(300):
         if EXPECT_HYPERSCAN:
             pytest.fail(f"the prefilter should be in use on this machine: {fast.prefilter.error}")
@@ -154,19 +157,17 @@ def test_unsupported_constructs_keep_the_plain_scan():
     assert pf.analyse(r"x(?=[\s\S]*,)\d")[2] is None  # usable to skip the rule, not for windows
 
 
-def test_a_tampered_cache_file_is_not_loaded(tmp_path, monkeypatch):
-    if pf.hyperscan is None:
+def test_a_tampered_cache_file_is_not_loaded(tmp_path):
+    if hsdb.hyperscan is None:
         pytest.skip("hyperscan is not installed")
-    monkeypatch.setenv("WERKER_PROXY_CACHE_DIR", str(tmp_path))
     patterns = [regex.compile(r"\d{3}-\d{4}")]
-    first = pf.Prefilter(patterns, background=False)
+    first = hsdb.Prefilter(patterns, str(tmp_path), background=False)
     assert first.active
     (cached,) = tmp_path.glob("*.hsdb")
     data = bytearray(cached.read_bytes())
     data[-10] ^= 0xFF
     cached.write_bytes(bytes(data))
-    key = next(iter(tmp_path.glob("*.hsdb"))).name
-    assert key and pf._load_cached("0" * 64) is None
-    second = pf.Prefilter(patterns, background=False)  # recompiles instead of trusting the file
+    second = hsdb.Prefilter(patterns, str(tmp_path), background=False)  # recompiles instead of trusting the file
     assert second.active
+    assert cached.read_bytes() != bytes(data)  # ...and writes a sound file over the tampered one
     assert second.scan("call 555-0142").ends == {0: [13]}

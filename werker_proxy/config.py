@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .errors import ConfigError
+from .hsdb import shared_prefilter
 from .redact import Redactor
 from .rules import AllowPattern, Rule, RuleSet, parse_allow, parse_rule, parse_rules_document
 from .yamlsrc import line_of, load_yaml
@@ -23,7 +24,7 @@ DEFAULT_TARGET_HOST = "api.werker.health"
 DEFAULT_TARGET_PATHS = ("/v1/responses", "/v1/chat/completions")
 TOP_KEYS = {
     "version", "targets", "upstream", "state_dir", "rules_files", "rules", "allow",
-    "redaction", "audit", "admin", "logging",
+    "redaction", "audit", "admin", "logging", "cache_dir",
 }
 ATTACHMENT_POLICIES = ("block", "strip", "allow")
 FSYNC_POLICIES = ("always", "interval", "never")
@@ -92,11 +93,13 @@ class Settings:
     admin: AdminSettings | None
     logging: LoggingSettings
     rules_sources: tuple[str, ...] = ()
+    cache_dir: str | None = None  # compiled rule databases; None: compile at every start
     redactor: Redactor = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         timeout = self.redaction.rule_timeout_ms / 1000
-        object.__setattr__(self, "redactor", Redactor(self.ruleset, rule_timeout_s=timeout))
+        prefilter = shared_prefilter([r.pattern for r in self.ruleset.rules], self.cache_dir)
+        object.__setattr__(self, "redactor", Redactor(self.ruleset, rule_timeout_s=timeout, prefilter=prefilter))
 
     @property
     def ca_cert_path(self) -> str:
@@ -252,6 +255,10 @@ def parse_settings(text: str, source: str) -> Settings:
     if not isinstance(state_dir, str):
         raise ConfigError(source, line_of(doc, "state_dir"), "state_dir must be a path")
     state_dir = _expand(state_dir, base_dir)
+    cache_dir = doc.get("cache_dir", os.path.join(state_dir, "cache"))
+    if cache_dir is not False and not isinstance(cache_dir, str):
+        raise ConfigError(source, line_of(doc, "cache_dir"), "cache_dir must be a path, or false to keep no cache")
+    cache_dir = _expand(cache_dir, base_dir) if cache_dir else None
 
     r = _mapping(doc.get("redaction"), source, doc, "redaction",
                  {"request", "response", "on_error", "attachments", "rule_timeout_ms", "max_body_bytes"})
@@ -303,6 +310,7 @@ def parse_settings(text: str, source: str) -> Settings:
         admin=admin,
         logging=logging_settings,
         rules_sources=rules_sources,
+        cache_dir=cache_dir,
     )
 
 

@@ -17,24 +17,13 @@ module cannot model (``Unsupported``) or Hyperscan refuses simply keep the plain
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
-import platform
 import re
-import threading
 from bisect import bisect_left
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import regex
-
-try:  # optional accelerator: the plain engine is used without it
-    import hyperscan
-except Exception:  # noqa: BLE001 - ImportError or a broken native library
-    hyperscan = None
 
 UNBOUNDED = 1 << 30
 # Unicode properties on ASCII text: the members they can have there
@@ -475,6 +464,22 @@ def _folds_to_ascii(c: str) -> bool:
 _UNUSUAL = re.compile(r"[^\t\n\r\x20-\x7e]")
 
 
+def scan_input(text: str) -> tuple[bytes, bool]:
+    """The bytes Hyperscan reads for ``text`` and whether it is safe (no unusual character):
+    one byte per character, each unusual character turned into the wild byte."""
+    if text.isascii() and _UNUSUAL.search(text) is None:
+        return text.encode("ascii"), True
+    return _UNUSUAL.sub("\x1a", text).encode("ascii"), False
+
+
+class Prefiltering(Protocol):
+    """What the redactor needs from a prefilter built over its rules (``hsdb.Prefilter``)."""
+
+    shapes: list[Shape | None]
+
+    def scan(self, text: str) -> "Scan | None": ...
+
+
 @dataclass(frozen=True, slots=True)
 class Scan:
     """The prefilter's answer for one text."""
@@ -482,213 +487,6 @@ class Scan:
     ends: dict[int, list[int]]  # per covered pattern index, ascending ends of widened matches
     covered: list[bool]  # patterns this answer speaks for; absent from ``ends``: no match at all
     lines: "Lines"
-
-
-class _Bank:
-    """One Hyperscan database: the patterns it could compile, and a scratch per thread."""
-
-    def __init__(self, db: Any, covered: list[bool]):
-        self.db = db
-        self.covered = covered
-        self._local = threading.local()
-
-    @classmethod
-    def compile(cls, exprs: list[tuple[int, str, int]], size: int) -> "_Bank":
-        ok = [(i, e.encode(), f) for i, e, f in exprs]
-        db = hyperscan.Database()
-        try:
-            db.compile(expressions=[e for _, e, _ in ok], ids=[i for i, _, _ in ok], flags=[f for _, _, f in ok])
-        except Exception:  # noqa: BLE001 - some pattern is too large: keep the ones that compile
-            kept = []
-            for i, e, f in ok:
-                try:
-                    hyperscan.Database().compile(expressions=[e], ids=[i], flags=[f])
-                except Exception:  # noqa: BLE001 - hyperscan.error: only that rule loses its speed-up
-                    continue
-                kept.append((i, e, f))
-            ok = kept
-            db = hyperscan.Database()
-            if ok:
-                db.compile(expressions=[e for _, e, _ in ok], ids=[i for i, _, _ in ok], flags=[f for _, _, f in ok])
-        covered = [False] * size
-        for i, _, _ in ok:
-            covered[i] = True
-        return cls(db if ok else None, covered)
-
-    def scan(self, data: bytes) -> dict[int, list[int]]:
-        scratch = getattr(self._local, "scratch", None)
-        if scratch is None:
-            scratch = self._local.scratch = hyperscan.Scratch(self.db)
-        found: dict[int, list[int]] = {}
-
-        def on_match(pid: int, _start: int, end: int, _flags: int, _ctx: Any) -> None:
-            lst = found.get(pid)
-            if lst is None:
-                found[pid] = [end]
-            else:
-                lst.append(end)
-
-        self.db.scan(data, match_event_handler=on_match, scratch=scratch)
-        return found
-
-
-class Prefilter:
-    """Hyperscan databases over a list of patterns: one for safe texts, one for the others.
-
-    Compiling takes seconds, so it happens in a background thread (and is cached on disk, see
-    ``cache_dir``); until it is done ``scan`` answers None and callers use the plain scan, which
-    decides exactly the same. ``wait()`` blocks until it is ready (benchmarks, tests).
-    """
-
-    def __init__(self, patterns: Sequence[Any], *, background: bool = True):
-        self.shapes: list[Shape | None] = [None] * len(patterns)
-        self._size = len(patterns)
-        self._safe: _Bank | None = None
-        self._wild: _Bank | None = None
-        self._exact: list[tuple[int, str, int]] = []
-        self._widened: list[tuple[int, str, int]] = []
-        self._ready = threading.Event()
-        self.error: str | None = None
-        if hyperscan is None:
-            self.error = "hyperscan is not installed"
-            self._ready.set()
-            return
-        for i, p in enumerate(patterns):
-            try:
-                e, w, self.shapes[i] = analyse(p.pattern, p.flags)
-            except Unsupported:
-                continue
-            f = _hs_flags(p.flags)
-            self._exact.append((i, e, f))
-            self._widened.append((i, w, f))
-        if background:
-            threading.Thread(target=self._build, name="werker-prefilter", daemon=True).start()
-        else:
-            self._build()
-
-    def _build(self) -> None:
-        try:
-            key = hashlib.sha256(repr((self._exact, self._widened, self._size, _hs_version())).encode()).hexdigest()
-            banks = _load_cached(key)
-            if banks is None:
-                banks = (_Bank.compile(self._exact, self._size), _Bank.compile(self._widened, self._size))
-                _store_cached(key, banks)
-            self._safe, self._wild = banks
-        except Exception as e:  # noqa: BLE001 - the plain scan stays in use
-            self.error = f"{type(e).__name__}: {e}"
-        finally:
-            self._ready.set()
-
-    def wait(self, timeout: float | None = None) -> bool:
-        """Block until the databases are built (or failed); True when they are in use."""
-        self._ready.wait(timeout)
-        return self.active
-
-    @property
-    def active(self) -> bool:
-        return self._safe is not None and self._safe.db is not None
-
-    def scan(self, text: str) -> Scan | None:
-        """Where each covered pattern could match ``text``; None while no database is ready."""
-        if not self._ready.is_set():
-            return None
-        safe = text.isascii() and _UNUSUAL.search(text) is None
-        bank = self._safe if safe else self._wild
-        if bank is None or bank.db is None:
-            return None
-        data = text.encode("ascii") if safe else _UNUSUAL.sub("\x1a", text).encode("ascii")
-        return Scan(bank.scan(data), bank.covered, Lines(text))
-
-
-_SHARED: dict[tuple[tuple[str, int], ...], Prefilter] = {}
-_SHARED_LOCK = threading.Lock()
-
-
-def shared_prefilter(patterns: Sequence[Any]) -> Prefilter:
-    """One Prefilter per distinct pattern list in this process (reloads reuse it)."""
-    key = tuple((p.pattern, p.flags) for p in patterns)
-    with _SHARED_LOCK:
-        pf = _SHARED.get(key)
-        if pf is None:
-            pf = _SHARED[key] = Prefilter(patterns)
-        return pf
-
-
-def _hs_version() -> str:
-    return getattr(hyperscan, "__version__", "?") + "/" + platform.machine()
-
-
-def cache_dir() -> Path | None:
-    """Where compiled databases are kept: ``$WERKER_PROXY_CACHE_DIR``, else the user cache dir.
-
-    Set ``WERKER_PROXY_CACHE_DIR=off`` to compile at every start.
-    """
-    env = os.environ.get("WERKER_PROXY_CACHE_DIR")
-    if env:
-        return None if env == "off" else Path(env)
-    base = os.environ.get("XDG_CACHE_HOME") or (os.path.join(os.path.expanduser("~"), ".cache"))
-    return Path(base) / "werker-proxy"
-
-
-def _cache_file(key: str) -> Path | None:
-    d = cache_dir()
-    return d / f"prefilter-{key[:32]}.hsdb" if d is not None else None
-
-
-def _load_cached(key: str) -> tuple[_Bank, _Bank] | None:
-    path = _cache_file(key)
-    try:
-        if path is None or not path.is_file():
-            return None
-        st = path.stat()
-        if st.st_uid != os.getuid() or st.st_mode & 0o022:
-            return None  # only a file we wrote and nobody else can change
-        raw = path.read_bytes()
-        header, _, payload = raw.partition(b"\n")
-        meta = json.loads(header)
-        if meta.get("key") != key or meta.get("sha256") != hashlib.sha256(payload).hexdigest():
-            return None
-        banks = []
-        offset = 0
-        for part in meta["banks"]:
-            blob = payload[offset:offset + part["bytes"]]
-            offset += part["bytes"]
-            db = hyperscan.loadb(blob, hyperscan.HS_MODE_BLOCK) if blob else None
-            banks.append(_Bank(db, [bool(c) for c in part["covered"]]))
-        return banks[0], banks[1]
-    except Exception:  # noqa: BLE001 - a bad cache entry only costs a compile
-        return None
-
-
-def _store_cached(key: str, banks: tuple[_Bank, _Bank]) -> None:
-    path = _cache_file(key)
-    if path is None:
-        return
-    try:
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        blobs = [hyperscan.dumpb(b.db) if b.db is not None else b"" for b in banks]
-        payload = b"".join(blobs)
-        meta = {"key": key, "sha256": hashlib.sha256(payload).hexdigest(),
-                "banks": [{"bytes": len(blob), "covered": [int(c) for c in b.covered]}
-                          for blob, b in zip(blobs, banks)]}
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as f:
-            f.write(json.dumps(meta).encode() + b"\n" + payload)
-        os.replace(tmp, path)
-    except Exception:  # noqa: BLE001 - read-only home, full disk: just compile next time
-        pass
-
-
-def _hs_flags(flags: int) -> int:
-    f = 0
-    if flags & regex.IGNORECASE:
-        f |= hyperscan.HS_FLAG_CASELESS
-    if flags & regex.MULTILINE:
-        f |= hyperscan.HS_FLAG_MULTILINE
-    if flags & regex.DOTALL:
-        f |= hyperscan.HS_FLAG_DOTALL
-    return f
 
 
 class Lines:

@@ -22,7 +22,7 @@ import regex
 
 from .errors import RedactionFailed
 from .normalize import normalize
-from .prefilter import Scan, shared_prefilter, window_matches
+from .prefilter import Prefiltering, Scan, window_matches
 from .rules import Rule, RuleSet
 from .tablecontext import table_hits
 from .validators import VALIDATORS
@@ -96,12 +96,12 @@ class Redactor:
     """Compiled rules for both directions; cheap to call, safe to share between flows."""
 
     def __init__(self, ruleset: RuleSet, *, rule_timeout_s: float = 0.5, gates: bool = True,
-                 prefilter: bool = True):
+                 prefilter: Prefiltering | None = None):
         self.ruleset = ruleset
         self.gates = gates  # off only to compare against the plain engine
         self.rule_timeout_s = rule_timeout_s
         self._order = {r.name: i for i, r in enumerate(ruleset.rules)}
-        self.prefilter = shared_prefilter([r.pattern for r in ruleset.rules]) if prefilter else None
+        self.prefilter = prefilter  # built over ruleset.rules, in order (see hsdb.shared_prefilter)
         self._gates = {d: build_gate(rules) for d, rules in ruleset.by_direction.items()}
         tokens = sorted({r.replacement for r in ruleset.rules} | {KnownValue("").replacement}, key=len, reverse=True)
         self._own_tokens = regex.compile("|".join(regex.escape(t) for t in tokens))

@@ -1,0 +1,223 @@
+"""Hyperscan databases for the prefilter: built in the background, cached on disk.
+
+The pure part (widening patterns, windows) lives in ``prefilter``; this module owns what is
+native, threaded or on disk. Building both databases for the default rules takes about 9 s
+of CPU, so it runs in a background thread; until it is done ``scan`` answers None and the
+redactor uses the plain scan, which decides exactly the same. The result is kept in the
+config's ``cache_dir`` (one file per rule set, 0600, checked by owner and SHA-256).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import threading
+import weakref
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import regex
+
+from .prefilter import Lines, Scan, Shape, Unsupported, analyse, scan_input
+
+try:  # optional accelerator: the plain engine is used without it
+    import hyperscan
+except Exception:  # noqa: BLE001 - ImportError or a broken native library
+    hyperscan = None
+
+Expr = tuple[int, bytes, int]  # pattern index, expression, Hyperscan flags
+
+
+def _compile(exprs: list[Expr]) -> Any:
+    db = hyperscan.Database()
+    db.compile(expressions=[e for _, e, _ in exprs], ids=[i for i, _, _ in exprs], flags=[f for _, _, f in exprs])
+    return db
+
+
+class _Bank:
+    """One Hyperscan database: the patterns it could compile, and a scratch per thread."""
+
+    def __init__(self, db: Any, covered: list[bool]):
+        self.db = db
+        self.covered = covered
+        self._local = threading.local()
+
+    @classmethod
+    def compile(cls, exprs: list[Expr], size: int) -> "_Bank":
+        try:
+            db = _compile(exprs)
+        except Exception:  # noqa: BLE001 - some pattern is too large: keep the ones that compile
+            exprs = [x for x in exprs if _compiles(x)]
+            db = _compile(exprs) if exprs else None
+        covered = [False] * size
+        for i, _, _ in exprs:
+            covered[i] = True
+        return cls(db, covered)
+
+    def scan(self, data: bytes) -> dict[int, list[int]]:
+        scratch = getattr(self._local, "scratch", None)
+        if scratch is None:
+            scratch = self._local.scratch = hyperscan.Scratch(self.db)
+        found: dict[int, list[int]] = {}
+
+        def on_match(pid: int, _start: int, end: int, _flags: int, _ctx: Any) -> None:
+            lst = found.get(pid)
+            if lst is None:
+                found[pid] = [end]
+            else:
+                lst.append(end)
+
+        self.db.scan(data, match_event_handler=on_match, scratch=scratch)
+        return found
+
+
+def _compiles(x: Expr) -> bool:
+    try:
+        _compile([x])
+        return True
+    except Exception:  # noqa: BLE001 - hyperscan.error: only that rule loses its speed-up
+        return False
+
+
+class Prefilter:
+    """Hyperscan databases over a list of patterns: one for safe texts, one for the others."""
+
+    def __init__(self, patterns: Sequence[Any], cache_dir: str | None = None, *, background: bool = True):
+        self.shapes: list[Shape | None] = [None] * len(patterns)
+        self.error: str | None = None
+        self._size = len(patterns)
+        self._cache_dir = cache_dir
+        self._banks: tuple[_Bank, _Bank] | None = None  # safe texts, texts with the wild byte
+        self._ready = threading.Event()
+        if hyperscan is None:
+            self.error = "hyperscan is not installed"
+            self._ready.set()
+            return
+        exact: list[Expr] = []
+        widened: list[Expr] = []
+        for i, p in enumerate(patterns):
+            try:
+                e, w, self.shapes[i] = analyse(p.pattern, p.flags)
+            except Unsupported:
+                continue
+            f = _hs_flags(p.flags)
+            exact.append((i, e.encode(), f))
+            widened.append((i, w.encode(), f))
+        if background:
+            threading.Thread(target=self._build, args=(exact, widened), name="werker-prefilter", daemon=True).start()
+        else:
+            self._build(exact, widened)
+
+    def _build(self, exact: list[Expr], widened: list[Expr]) -> None:
+        try:
+            key = hashlib.sha256(repr((exact, widened, self._size, _hs_version())).encode()).hexdigest()
+            banks = _load_cached(self._cache_dir, key)
+            if banks is None:
+                banks = (_Bank.compile(exact, self._size), _Bank.compile(widened, self._size))
+                _store_cached(self._cache_dir, key, banks)
+            self._banks = banks
+        except Exception as e:  # noqa: BLE001 - the plain scan stays in use
+            self.error = f"{type(e).__name__}: {e}"
+        finally:
+            self._ready.set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the databases are built (or failed); True when they are in use."""
+        self._ready.wait(timeout)
+        return self.active
+
+    @property
+    def active(self) -> bool:
+        return self._banks is not None and self._banks[0].db is not None
+
+    def scan(self, text: str) -> Scan | None:
+        """Where each covered pattern could match ``text``; None while no database is ready."""
+        if self._banks is None:
+            return None
+        data, safe = scan_input(text)
+        bank = self._banks[0] if safe else self._banks[1]
+        if bank.db is None:
+            return None
+        return Scan(bank.scan(data), bank.covered, Lines(text))
+
+
+_SHARED: "weakref.WeakValueDictionary[tuple[tuple[str, int], ...], Prefilter]" = weakref.WeakValueDictionary()
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_prefilter(patterns: Sequence[Any], cache_dir: str | None = None) -> Prefilter:
+    """One Prefilter per distinct pattern list in use in this process: reloads that keep the
+    rules reuse it, and one no redactor holds any more is dropped."""
+    key = tuple((p.pattern, p.flags) for p in patterns)
+    with _SHARED_LOCK:
+        pf = _SHARED.get(key)
+        if pf is None:
+            pf = Prefilter(patterns, cache_dir)
+            _SHARED[key] = pf
+        return pf
+
+
+def _hs_flags(flags: int) -> int:
+    f = 0
+    if flags & regex.IGNORECASE:
+        f |= hyperscan.HS_FLAG_CASELESS
+    if flags & regex.MULTILINE:
+        f |= hyperscan.HS_FLAG_MULTILINE
+    if flags & regex.DOTALL:
+        f |= hyperscan.HS_FLAG_DOTALL
+    return f
+
+
+def _hs_version() -> str:
+    return getattr(hyperscan, "__version__", "?") + "/" + platform.machine()
+
+
+def _cache_file(cache_dir: str | None, key: str) -> Path | None:
+    return Path(cache_dir) / f"prefilter-{key[:32]}.hsdb" if cache_dir else None
+
+
+def _load_cached(cache_dir: str | None, key: str) -> tuple[_Bank, _Bank] | None:
+    path = _cache_file(cache_dir, key)
+    try:
+        if path is None or not path.is_file():
+            return None
+        st = path.stat()
+        if st.st_uid != os.getuid() or st.st_mode & 0o022:
+            return None  # only a file we wrote and nobody else can change
+        header, _, payload = path.read_bytes().partition(b"\n")
+        meta = json.loads(header)
+        if meta.get("key") != key or meta.get("sha256") != hashlib.sha256(payload).hexdigest():
+            return None
+        banks = []
+        offset = 0
+        for part in meta["banks"]:
+            blob = payload[offset:offset + part["bytes"]]
+            offset += part["bytes"]
+            db = hyperscan.loadb(blob, hyperscan.HS_MODE_BLOCK) if blob else None
+            banks.append(_Bank(db, [bool(c) for c in part["covered"]]))
+        return banks[0], banks[1]
+    except Exception:  # noqa: BLE001 - a bad cache entry only costs a compile
+        return None
+
+
+def _store_cached(cache_dir: str | None, key: str, banks: tuple[_Bank, _Bank]) -> None:
+    path = _cache_file(cache_dir, key)
+    if path is None:
+        return
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        blobs = [hyperscan.dumpb(b.db) if b.db is not None else b"" for b in banks]
+        payload = b"".join(blobs)
+        meta = {"key": key, "sha256": hashlib.sha256(payload).hexdigest(),
+                "banks": [{"bytes": len(blob), "covered": [int(c) for c in b.covered]}
+                          for blob, b in zip(blobs, banks)]}
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(json.dumps(meta).encode() + b"\n" + payload)
+        os.replace(tmp, path)
+    except Exception:  # noqa: BLE001 - read-only directory, full disk: just compile next time
+        pass
