@@ -18,7 +18,6 @@ import io
 import pstats
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -77,11 +76,7 @@ def main(argv: list[str] | None = None) -> int:
               f"ms/call (under cProfile: inflated)")
     finally:
         proxy.stop()
-        up_proc.send_signal(signal.SIGTERM)
-        try:
-            up_proc.wait(5)
-        except subprocess.TimeoutExpired:
-            up_proc.kill()
+        bench.stop_process(up_proc, grace=5)
         shutil.rmtree(workdir, ignore_errors=True)
     if not prof_path.exists():
         print("no profile written (the proxy did not exit cleanly)", file=sys.stderr)

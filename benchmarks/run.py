@@ -64,6 +64,17 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def stop_process(proc: subprocess.Popen, grace: float = 10) -> None:
+    """SIGTERM, then SIGKILL after ``grace`` seconds."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(grace)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+
+
 def wait_port(port: int, timeout: float, proc: subprocess.Popen, log: Path) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -122,13 +133,8 @@ class Proxy:
         wait_port(self.port, timeout, self.proc, self.log)
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
+        if self.proc:
+            stop_process(self.proc)
 
     @property
     def pid(self) -> int:
@@ -481,7 +487,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{k} {v['calls_per_s']:.0f}/s" for k, v in direct.items()), flush=True)
 
         cells = {sc.key: {n: Cell() for n in proxies_for(sc, names)} for sc in scenarios}
-        reqs = {sc.key: requests_for(sc, f"127.0.0.1") for sc in scenarios}
+        reqs = {sc.key: requests_for(sc, "127.0.0.1") for sc in scenarios}
         for rnd in range(rounds):
             for sc in scenarios:
                 order = proxies_for(sc, names)
@@ -499,11 +505,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         for p in proxies.values():
             p.stop()
-        up_proc.send_signal(signal.SIGTERM)
-        try:
-            up_proc.wait(5)
-        except subprocess.TimeoutExpired:
-            up_proc.kill()
+        stop_process(up_proc, grace=5)
         if not args.keep:
             shutil.rmtree(workdir, ignore_errors=True)
 

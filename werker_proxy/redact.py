@@ -254,8 +254,9 @@ class Redactor:
         pos: int = 0,
         partial: bool = False,
         tail: int = 0,
-    ) -> tuple[list[Hit], int, list[KnownValue]]:
-        """Raw (unmerged) rule hits in normalized ``text`` from ``pos``, hold point, found values."""
+    ) -> tuple[list[Hit], int, list[KnownValue], list[tuple[int, int]] | None]:
+        """Raw (unmerged) rule hits in normalized ``text`` from ``pos``, hold point, found values,
+        and the protected spans when they had to be computed (``finalize`` reuses them)."""
         raw: list[Hit] = []
         found: list[KnownValue] = []
         hold = len(text)
@@ -268,6 +269,7 @@ class Redactor:
                     hold = verdict
                     rules = self._gates[direction][1]  # only the rules the gate cannot speak for
         propagating: list[tuple[Rule, Hit]] = []
+        protected: list[tuple[int, int]] | None = None
         scan = self.prefilter.scan(text) if self.prefilter is not None and not partial else None
         if whole_text and not partial and pos == 0:
             # cells of CSV/TSV columns read with their header as cue (see tablecontext)
@@ -284,7 +286,7 @@ class Redactor:
             for rule, hit in propagating:
                 if hit.end <= hold and not _inside_any(hit.start, hit.end, protected):
                     found.extend(known_values_from(text[hit.start:hit.end], rule))
-        return raw, hold, found
+        return raw, hold, found, protected
 
     def finalize(
         self,
@@ -296,16 +298,20 @@ class Redactor:
         pos: int = 0,
         partial: bool = False,
         tail: int = 0,
+        protected: list[tuple[int, int]] | None = None,
     ) -> tuple[list[Hit], int]:
-        """Add known-value hits, drop protected ones, merge; with ``partial``, cut at the hold point."""
+        """Add known-value hits, drop protected ones, merge; with ``partial``, cut at the hold point.
+
+        ``protected``: the spans ``collect`` computed for the same text and ``pos`` (not partial)."""
         known = list(known)
         if known:
             hits, h = self._known_hits(text, known, pos, partial, tail)
             hold = min(hold, h)
             raw = raw + hits
         if raw or partial:
-            protected, h = self._protected_spans(text, pos, partial, tail)
-            hold = min(hold, h)
+            if protected is None or partial:
+                protected, h = self._protected_spans(text, pos, partial, tail)
+                hold = min(hold, h)
             if protected:
                 raw = [h for h in raw if not _inside_any(h.start, h.end, protected)]
         merged = merge_hits(raw) if raw else []
@@ -336,8 +342,9 @@ class Redactor:
         Without ``partial`` the hold point is ``len(text)``. With it, hits at or after the hold
         point are not final (more text may change them) and are left out.
         """
-        raw, hold, found = self.collect(text, direction, rules, pos=pos, partial=partial, tail=tail)
-        merged, hold = self.finalize(text, raw, hold, list(known) + found, pos=pos, partial=partial, tail=tail)
+        raw, hold, found, protected = self.collect(text, direction, rules, pos=pos, partial=partial, tail=tail)
+        merged, hold = self.finalize(text, raw, hold, list(known) + found, pos=pos, partial=partial, tail=tail,
+                                     protected=protected)
         return merged, hold, found
 
     # -- the stream gate -----------------------------------------------------------------------
@@ -375,13 +382,14 @@ class Redactor:
     def prepare(self, text: str, direction: str = "request") -> "Prepared":
         """The expensive part of ``redact``: normalize and run every rule (no known values yet)."""
         norm = normalize(text)
-        raw, hold, found = self.collect(norm.text, direction)
-        return Prepared(text, norm, raw, hold, tuple(found))
+        raw, hold, found, protected = self.collect(norm.text, direction)
+        return Prepared(text, norm, raw, hold, tuple(found), protected)
 
     def apply(self, prepared: "Prepared", known: Iterable[KnownValue] = ()) -> Redacted:
         """Finish a prepared text with the known values (cheap literal search), merge, replace."""
         text, norm = prepared.text, prepared.norm
-        hits, _ = self.finalize(norm.text, prepared.raw, prepared.hold, list(known) + list(prepared.found))
+        hits, _ = self.finalize(norm.text, prepared.raw, prepared.hold, list(known) + list(prepared.found),
+                                protected=prepared.protected)
         if not hits:
             return Redacted(text, (), {}, prepared.found)
         out: list[str] = []
@@ -411,6 +419,7 @@ class Prepared:
     raw: list[Hit]
     hold: int
     found: tuple[KnownValue, ...]
+    protected: list[tuple[int, int]] | None = None  # allow and own-token spans, if collect needed them
 
 
 _GLOBAL_FLAGS = regex.compile(r"^\(\?([aiLmsux]+)\)")

@@ -97,14 +97,7 @@ class ProxyProcess:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
     def stop(self) -> int | None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-        return self.proc.returncode if self.proc else None
+        return stop_process(self.proc) if self.proc else None
 
     def signal(self, sig: int) -> None:
         assert self.proc is not None
@@ -130,6 +123,18 @@ class ProxyProcess:
         if not self.audit_path.exists():
             return []
         return [orjson.loads(line) for line in self.audit_path.read_bytes().splitlines() if line.strip()]
+
+
+def stop_process(proc: subprocess.Popen, grace: float = 10) -> int | None:
+    """SIGTERM, then SIGKILL after ``grace`` seconds; the exit code."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(grace)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+    return proc.returncode
 
 
 def write_config(workdir: Path, upstream_url: str, upstream_ca: str, admin_port: int, extra: str = "") -> Path:

@@ -29,7 +29,7 @@ import openai
 import pytest
 import zstandard
 
-from tests.e2e.proxyproc import REPO, WERKER, free_port, start_proxy, wait_port, write_config
+from tests.e2e.proxyproc import REPO, WERKER, free_port, start_proxy, stop_process, wait_port, write_config
 from tests.fake_upstream import make_certificates
 
 MODEL = "werker-med-1"
@@ -744,13 +744,7 @@ class Mitmdump:
                             verify=ssl.create_default_context(cafile=str(self.confdir / "mitmproxy-ca-cert.pem")))
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
+        stop_process(self.proc)
 
 
 def test_mitmdump_script_with_a_missing_config_refuses_to_start(tmp_path, up):
