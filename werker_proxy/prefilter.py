@@ -34,7 +34,7 @@ _ASCII_PROPERTIES = {
     "n": "0-9", "nd": "0-9", "number": "0-9", "digit": "0-9", "decimal_number": "0-9",
     "alnum": "A-Za-z0-9",
 }
-_QUANTIFIER = re.compile(r"(?:[*+?]|\{\d*(?:,\d*)?\})[?+]?")
+_QUANTIFIER = re.compile(r"(?:[*+?]|\{(?:\d+(?:,\d*)?|,\d+)\})[?+]?")  # `{}`, `{x}` are literals
 _ASSERTIONS = {"(?=": "ahead", "(?!": "ahead_not", "(?<=": "behind", "(?<!": "behind_not"}
 
 
@@ -116,7 +116,9 @@ class _Parser:
                     a, _, b = q[1:-1].partition(",")
                     lo = int(a or 0)
                     hi = lo if "," not in q else (int(b) if b else UNBOUNDED)
-                out.append(_Node("quant", m.group(), lo=lo, hi=hi))
+                if q.startswith("{,"):  # `regex` reads {,n} as {0,n}; PCRE and Hyperscan as text
+                    g = "{0" + g[1:]
+                out.append(_Node("quant", g, lo=lo, hi=hi))
                 self.i = m.end()
             else:
                 out.append(_Node("char", c))
@@ -176,8 +178,8 @@ class _Parser:
             raise Unsupported("dangling backslash")
         self.i = i + len(m.group())
         esc = m.group()
-        if esc[1] in "GKXmMNLg" or esc[1:2].isdigit() and esc[1] == "0":
-            raise Unsupported(f"escape {esc}")
+        if esc[1] in "GKXmMNLgUx0" and not (esc[1] == "x" and len(esc) == 4):
+            raise Unsupported(f"escape {esc}")  # \x{...}, \U..., octal: not modelled
         return _Node("esc", esc)
 
 
@@ -320,6 +322,15 @@ def analyse(pattern: str, flags: int = 0) -> tuple[str, str, Shape | None]:
     Raises ``Unsupported`` when the pattern uses something not modelled here. The shape is None
     when the expression is usable only to skip the rule (no window can be bounded).
     """
+    try:
+        return _analyse(pattern, flags)
+    except Unsupported:
+        raise
+    except Exception as e:  # noqa: BLE001 - anything unexpected: the rule keeps the plain scan
+        raise Unsupported(f"cannot analyse ({type(e).__name__})") from None
+
+
+def _analyse(pattern: str, flags: int) -> tuple[str, str, Shape | None]:
     if flags & (regex.VERBOSE | regex.ASCII):
         raise Unsupported("verbose or ASCII flag")
     for c in pattern:
