@@ -446,9 +446,14 @@ def _wild_class(text: str, wild: bool) -> str:
                 raise Unsupported("negated property inside a set")
             if esc[1] == "p":
                 out.append(_ascii_property(esc))
-            elif esc[1] == "u" or (esc[1] == "x" and int(esc[2:], 16) > 127):
-                if i < len(body) and body[i] == "-":
+            elif esc[1] in "ux":
+                code = int(esc[2:], 16)
+                if code <= 127:
+                    out.append(f"\\x{code:02x}")
+                elif (i < len(body) and body[i] == "-") or (out and out[-1] == "-"):
                     raise Unsupported("range with a non-ASCII end")
+            elif esc[1].isalnum() and esc[1] not in "dwsDWSntrfvb":
+                raise Unsupported(f"escape {esc} in a set")  # PCRE may read it differently
             else:
                 out.append(esc)
         elif ord(c) > 127:
