@@ -29,6 +29,7 @@ except Exception:  # noqa: BLE001 - ImportError or a broken native library
     hyperscan = None
 
 Expr = tuple[int, bytes, int]  # pattern index, expression, Hyperscan flags
+CACHE_FORMAT = 1  # bump when the way databases are built changes: old cache files are ignored
 
 
 def _compile(exprs: list[Expr]) -> Any:
@@ -75,6 +76,8 @@ class _Bank:
 
 
 def _compiles(x: Expr) -> bool:
+    """Whether Hyperscan takes this expression. (Its prefilter mode would take the large ones
+    too, but matched so widely on the name rules that the engine got slower: measured.)"""
     try:
         _compile([x])
         return True
@@ -113,7 +116,7 @@ class Prefilter:
 
     def _build(self, exact: list[Expr], widened: list[Expr]) -> None:
         try:
-            key = hashlib.sha256(repr((exact, widened, self._size, _hs_version())).encode()).hexdigest()
+            key = hashlib.sha256(repr((CACHE_FORMAT, exact, widened, self._size, _hs_version())).encode()).hexdigest()
             banks = _load_cached(self._cache_dir, key)
             if banks is None:
                 banks = (_Bank.compile(exact, self._size), _Bank.compile(widened, self._size))

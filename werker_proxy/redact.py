@@ -30,6 +30,7 @@ from .validators import VALIDATORS
 KNOWN_RULE = "known_phi"
 LOOKBEHIND_GATE = 512
 _TRAILING = regex.compile(r"\S*\Z")
+_NAME_PARTS = regex.compile(r"[\s,^]+")
 _WORD_START = regex.compile(r"(?<!\w)\w")  # a gate may be satisfied by text this far before the scan position
 # Parts of a found name that are not worth scrubbing on their own elsewhere.
 _NAME_STOPWORDS = frozenset(
@@ -85,7 +86,7 @@ def known_values_from(value: str, rule: Rule) -> list[KnownValue]:
     out = [KnownValue(value, rule.name, rule.label, rule.replacement)] if len(value) >= 2 else []
     if any(c.isdigit() for c in value):
         return out
-    for part in regex.split(r"[\s,^]+", value):
+    for part in _NAME_PARTS.split(value):
         part = part.strip(".'’-")
         if len(part) >= 2 and part.lower() not in _NAME_STOPWORDS and part != value:
             out.append(KnownValue(part, rule.name, rule.label, rule.replacement))
@@ -275,6 +276,10 @@ class Redactor:
             # cells of CSV/TSV columns read with their header as cue (see tablecontext)
             raw.extend(table_hits(text, lambda cell: self.scan(cell, direction)[0]))
         for rule in rules:
+            if scan is not None:
+                index = self._order[rule.name]
+                if scan.covered[index] and index not in scan.ends:
+                    continue  # not even its widened form matches anywhere
             hits, h = self._rule_hits(rule, text, pos, partial, tail, scan)
             hold = min(hold, h)
             raw.extend(hits)
