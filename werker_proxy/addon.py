@@ -154,6 +154,8 @@ class WerkerProxy:
             return False
         old_audit, self.audit = self.audit, audit
         self.settings, self.config_error = settings, None
+        if settings.redactor.prefilter is not None:
+            settings.redactor.prefilter.start()  # background; the plain scan serves meanwhile
         if old_audit is not None and old_audit is not audit:
             old_audit.close()
         self._apply_mitmproxy_options(settings)

@@ -33,6 +33,11 @@ def _label(v: str) -> str:
     return v.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ")
 
 
+def _prefilter_active(proxy: Any) -> bool:
+    prefilter = proxy.settings.redactor.prefilter if proxy.settings is not None else None
+    return bool(prefilter is not None and getattr(prefilter, "active", False))
+
+
 def metrics_text(proxy: Any) -> str:
     s = proxy.stats
     lines = [
@@ -56,6 +61,8 @@ def metrics_text(proxy: Any) -> str:
         "# TYPE werker_stream_held_chars_max gauge", f"werker_stream_held_chars_max {s['held_chars']}",
         "# HELP werker_config_loaded 1 if a valid config is loaded.", "# TYPE werker_config_loaded gauge",
         f"werker_config_loaded {1 if proxy.settings is not None else 0}",
+        "# HELP werker_prefilter_active 1 once the Hyperscan rule databases are in use (0: plain scan).",
+        "# TYPE werker_prefilter_active gauge", f"werker_prefilter_active {1 if _prefilter_active(proxy) else 0}",
     ]
     return "\n".join(lines) + "\n"
 

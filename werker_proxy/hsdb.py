@@ -2,8 +2,8 @@
 
 The pure part (widening patterns, windows) lives in ``prefilter``; this module owns what is
 native, threaded or on disk. Building both databases for the default rules takes about 9 s
-of CPU, so it runs in a background thread; until it is done ``scan`` answers None and the
-redactor uses the plain scan, which decides exactly the same. The result is kept in the
+of CPU, so the proxy starts it in a background thread (``start``); until it is done ``scan``
+answers None and the redactor uses the plain scan, which decides exactly the same. The result is kept in the
 config's ``cache_dir`` (one file per rule set, 0600, checked by owner and SHA-256).
 """
 
@@ -95,6 +95,8 @@ class Prefilter:
         self._cache_dir = cache_dir
         self._banks: tuple[_Bank, _Bank] | None = None  # safe texts, texts with the wild byte
         self._ready = threading.Event()
+        self._pending: tuple[list[Expr], list[Expr]] | None = None  # what start() will build
+        self._start_lock = threading.Lock()
         if hyperscan is None:
             self.error = "hyperscan is not installed"
             self._ready.set()
@@ -110,9 +112,22 @@ class Prefilter:
             exact.append((i, e.encode(), f))
             widened.append((i, w.encode(), f))
         if background:
-            threading.Thread(target=self._build, args=(exact, widened), name="werker-prefilter", daemon=True).start()
-        else:
+            self._pending = (exact, widened)
+        else:  # tests: build now, in this thread
             self._build(exact, widened)
+
+    def start(self) -> None:
+        """Begin building (or loading) the databases in a background thread; idempotent.
+
+        Not done on construction: `check` and `redact` load settings too, and a one-off command
+        should not spend 9 s of CPU or write a cache file it never uses.
+        """
+        with self._start_lock:
+            if self._pending is None:
+                return
+            exact, widened = self._pending
+            self._pending = None
+        threading.Thread(target=self._build, args=(exact, widened), name="werker-prefilter", daemon=True).start()
 
     def _build(self, exact: list[Expr], widened: list[Expr]) -> None:
         try:
@@ -128,7 +143,8 @@ class Prefilter:
             self._ready.set()
 
     def wait(self, timeout: float | None = None) -> bool:
-        """Block until the databases are built (or failed); True when they are in use."""
+        """Start if needed, block until the databases are built (or failed); True when in use."""
+        self.start()
         self._ready.wait(timeout)
         return self.active
 

@@ -493,6 +493,8 @@ class Prefiltering(Protocol):
 
     shapes: list[Shape | None]
 
+    def start(self) -> None: ...
+
     def scan(self, text: str) -> "Scan | None": ...
 
 

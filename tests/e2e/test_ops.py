@@ -299,6 +299,17 @@ def test_metrics_count_calls_blocks_redactions_audit_and_held_chars(proxy, up):
     assert metric(after, "werker_config_loaded") == 1
 
 
+def test_proxy_puts_the_prefilter_to_use(proxy):
+    """The running proxy builds (or loads) its Hyperscan rule databases in the background and then
+    scrubs through them; /metrics says when they are in use."""
+    import platform
+    import sys
+
+    if not (sys.platform == "linux" and platform.machine() == "x86_64"):
+        pytest.skip("hyperscan is installed on Linux x86_64 only")
+    wait_for(lambda: metric(scrape(proxy), "werker_prefilter_active") == 1, "the prefilter", timeout=120, every=0.5)
+
+
 def test_metrics_count_an_aborted_or_broken_stream_once(proxy, up):
     """A stream the client abandons, and one the upstream breaks off, each add exactly 1 to their outcome."""
     before = scrape(proxy)
