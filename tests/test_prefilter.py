@@ -54,6 +54,28 @@ def _rule_by_rule(plain: Redactor, fast: Redactor, text: str) -> list[str]:
     return out
 
 
+def _partial_rule_by_rule(plain: Redactor, fast: Redactor, text: str, pos: int = 0) -> list[str]:
+    """Rules whose hits or hold point differ on a stream's unfinished text (``partial``)."""
+    t = normalize(text).text
+    pos = min(pos, len(t))
+    out = []
+    for rule in plain.ruleset.rules:
+        a = plain.collect(t, "response", [rule], pos=pos, partial=True, tail=16)
+        b = fast.collect(t, "response", [rule], pos=pos, partial=True, tail=16)
+        if [(h.start, h.end) for h in a[0]] != [(h.start, h.end) for h in b[0]] or a[1] != b[1]:
+            out.append(rule.name)
+    return out
+
+
+def _cuts(text: str, r: random.Random, n: int) -> list[tuple[str, int]]:
+    """Unfinished texts as a stream sees them: a prefix, scanned from a point inside it."""
+    out = []
+    for _ in range(n):
+        end = r.randint(1, len(text))
+        out.append((text[:end], r.randint(0, end)))
+    return out
+
+
 def test_default_rules_mostly_run_in_windows(engines):
     """The speed-up is real: nearly every default rule is covered by the safe-text database."""
     _, fast = engines
@@ -99,6 +121,24 @@ def test_same_matches_on_notes_with_unusual_characters(engines):
     assert not differing, sorted(differing)[:5]
 
 
+def test_same_stream_hold_points_as_plain_scan(engines):
+    """Unfinished stream text: rules without a complete match only look for a partial one near
+    the end; hits and hold points stay exactly the plain scan's, rule by rule and merged."""
+    plain, fast = engines
+    r = random.Random(8)
+    differing = set()
+    for d in generate(13, 60):
+        for rate in (0.0, 0.03):
+            text = _sprinkle(d.text, r, rate) if rate else d.text
+            for cut, pos in _cuts(text, r, 6):
+                differing |= {(name, rate) for name in _partial_rule_by_rule(plain, fast, cut, pos)}
+                t = normalize(cut).text
+                a = plain.scan(t, "response", pos=min(pos, len(t)), partial=True, tail=16)
+                b = fast.scan(t, "response", pos=min(pos, len(t)), partial=True, tail=16)
+                assert (a[0], a[1], a[2]) == (b[0], b[1], b[2]), cut[-80:]
+    assert not differing, sorted(differing)[:5]
+
+
 _FRAGMENTS = ["Patient: ", "Jane Doe", "DOB ", "03/14/1950", "SSN ", "123-45-6789", " MRN ", "00482913",
               "(617) 555-0142", "Dr. ", "Okafor", ", MD", " denies fever", "\n", "\r\n", "  ", "\t", "Sincerely,",
               "http://x.org/a", "jane@x.org", "March 14", " 2024", "Boston, MA 02114", "-", ":", "|", "^",
@@ -112,6 +152,8 @@ def test_same_matches_on_random_fragments(engines, parts):
     plain, fast = engines
     text = "".join(parts)
     assert _rule_by_rule(plain, fast, text) == []
+    for pos in (0, len(text) // 2):
+        assert _partial_rule_by_rule(plain, fast, text, pos) == []
 
 
 def _rules(*specs: tuple[str, str]) -> RuleSet:
@@ -139,6 +181,8 @@ def test_window_matching_equals_finditer_on_crafted_patterns(pattern):
     for _ in range(300):
         text = "".join(r.choice(pieces) for _ in range(r.randint(1, 12)))
         assert _rule_by_rule(plain, fast, text) == [], text
+        for end in {len(text), len(text) - 1, len(text) // 2}:
+            assert _partial_rule_by_rule(plain, fast, text[:end]) == [], text[:end]
 
 
 def test_leading_dash_of_a_set_stays_a_literal():

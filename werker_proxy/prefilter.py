@@ -539,6 +539,30 @@ class Lines:
         return nl[k] + 1 if k < len(nl) else len(self.text)
 
 
+def partial_start_bound(shape: Shape, lines: Lines, pos: int) -> int:
+    """Earliest start of a *partial* match (``partial=True``) of a pattern with no complete match.
+
+    A partial match is an attempt that reads up to the end of the text: through its body (at
+    most ``max_width`` characters or ``lines`` newlines) and then its positive lookaheads (at
+    most ``overreach`` characters or ``overreach_lines`` newlines; a negative lookahead at the
+    end of the text counts as satisfied, it never makes a match partial). So an attempt
+    starting before this bound cannot reach the end and, with no complete match to find,
+    fails: ``search(text, bound, partial=True)`` answers what ``finditer(text, pos, ...)``
+    would yield first. Two characters of slack, as in ``window_matches``.
+    """
+    n = len(lines.text)
+    if shape.overreach >= UNBOUNDED:
+        body_end = lines.start_bound(n, shape.overreach_lines)  # where the lookahead may begin
+        if shape.max_width >= UNBOUNDED:
+            return max(pos, lines.start_bound(n, shape.lines + shape.overreach_lines) - 2)
+    else:
+        body_end = n - shape.overreach
+    body_end = max(0, body_end - 2)
+    if shape.max_width >= UNBOUNDED:
+        return max(pos, lines.start_bound(body_end, shape.lines) - 2)
+    return max(pos, body_end - shape.max_width)
+
+
 def window_matches(pattern: Any, text: str, pos: int, ends: list[int], shape: Shape,
                    lines: Lines, timeout: float | None) -> Iterator[Any]:
     """Exactly the matches of ``pattern.finditer(text, pos)``, looked for only near ``ends``.
