@@ -47,6 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     prof_path = out_dir / f"profile-{sc.key}.prof"
     up_proc, up = bench.start_upstream(workdir)
     cfg = bench.werker_config(workdir, "werker", up, args.fsync)
+    print(f"prefilter databases: {bench.warm_prefilter(cfg)}", flush=True)  # not the one-off build
     port = bench.free_port()
     proxy = bench.Proxy("werker-prof", [bench.PY, str(HERE / "_profiled_werker.py"), str(prof_path),
                                         "run", "--config", str(cfg), "--listen-port", str(port), "--mode", "reverse"],

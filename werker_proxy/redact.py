@@ -206,9 +206,8 @@ class Redactor:
         hits = []
         for key, k in by_value.items():
             order = self._order.get(k.rule, 10**6)
-            for needle, folded in _needles(k.value):
+            for needle, folded, word_start, word_end, spaced in _needles(k.value):
                 hay = lower if folded else text
-                word_start, word_end = _is_word(needle[0]), _is_word(needle[-1])
                 i = hay.find(needle, pos)
                 while i >= 0:
                     e = i + len(needle)
@@ -218,7 +217,7 @@ class Redactor:
                         elif not (word_end and e < n and _is_word(hay[e])):
                             hits.append(Hit(k.rule, k.label, i, e, k.replacement, order))
                     i = hay.find(needle, i + 1)
-                if partial and needle_has_space(needle):
+                if partial and spaced:
                     # the text may end with the beginning of a known value: try each word start
                     # in the last len(needle)-1 characters. A value without whitespace can only
                     # begin inside the text's last open word, which finalize() holds anyway.
@@ -501,13 +500,15 @@ def _normalized_lower(value: str) -> str:
 
 
 @lru_cache(maxsize=4096)
-def _needles(value: str) -> tuple[tuple[str, bool], ...]:
-    """What to search for a known value: (needle, compare case-folded)."""
+def _needles(value: str) -> tuple[tuple[str, bool, bool, bool, bool], ...]:
+    """What to search for a known value: (needle, compare case-folded, starts with a word
+    character, ends with one, holds whitespace)."""
     v = normalize(value).text.strip()
     if any(c.isdigit() for c in v):
-        return ((v.lower(), True),)
-    variants = dict.fromkeys((v, v.upper(), v.title()))
-    return tuple((x, False) for x in variants if len(x) >= 2)
+        found = [(v.lower(), True)]
+    else:
+        found = [(x, False) for x in dict.fromkeys((v, v.upper(), v.title())) if len(x) >= 2]
+    return tuple((x, folded, _is_word(x[0]), _is_word(x[-1]), needle_has_space(x)) for x, folded in found if x)
 
 
 def needle_has_space(needle: str) -> bool:
