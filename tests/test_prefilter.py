@@ -139,6 +139,36 @@ def test_same_stream_hold_points_as_plain_scan(engines):
     assert not differing, sorted(differing)[:5]
 
 
+def test_same_matches_with_a_few_unusual_characters_in_long_texts(engines):
+    """A few unusual characters in a long text: the exact database reads it all and the wild
+    one only the stretches around them (``unusual_windows``); still the plain scan's matches."""
+    plain, fast = engines
+    r = random.Random(9)
+    docs = [d.text for d in generate(14, 120)]
+    windowed = 0
+    differing = set()
+    for i in range(0, len(docs) - 6, 6):
+        text = _sprinkle("\n\n".join(docs[i:i + 6]), r, 0.001)
+        t = normalize(text).text
+        windowed += pf.unusual_windows(t, pf.Lines(t), fast.prefilter._reach) is not None
+        differing |= set(_rule_by_rule(plain, fast, text))
+        cut = r.randint(1, len(text))
+        differing |= set(_partial_rule_by_rule(plain, fast, text[:cut], r.randint(0, cut)))
+    assert not differing, sorted(differing)[:5]
+    assert windowed >= 10  # the windowed path was the one tested
+
+
+def test_a_long_line_bounded_match_around_an_unusual_letter():
+    """The stretch around an unusual character spans whole lines for line-bounded patterns: a
+    match may start far before the character (regression: only 72 characters were scanned)."""
+    plain, fast = _engines(_rules(("r", r"\bstart[\p{L} ]*end\b"), ("s", r"\d{3}-\d{4}")))
+    filler = "\n".join(f"line {i} 555-{1000 + i} plain words here" for i in range(40))
+    for gap in (10, 100, 400):
+        text = f"{filler}\nstart {'a ' * gap}é bb end\n{filler}"
+        assert _rule_by_rule(plain, fast, text) == [], gap
+        assert plain._rule_hits(plain.ruleset.rules[0], normalize(text).text)[0]
+
+
 _FRAGMENTS = ["Patient: ", "Jane Doe", "DOB ", "03/14/1950", "SSN ", "123-45-6789", " MRN ", "00482913",
               "(617) 555-0142", "Dr. ", "Okafor", ", MD", " denies fever", "\n", "\r\n", "  ", "\t", "Sincerely,",
               "http://x.org/a", "jane@x.org", "March 14", " 2024", "Boston, MA 02114", "-", ":", "|", "^",

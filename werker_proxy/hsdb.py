@@ -22,7 +22,8 @@ from typing import Any
 
 import regex
 
-from .prefilter import Lines, Scan, Shape, Unsupported, analyse, scan_input
+from .prefilter import (Lines, Reach, Scan, Shape, Unsupported, analyse, scan_input, stand_in_ends,
+                        unusual_windows)
 
 try:  # optional accelerator: the plain engine is used without it
     import hyperscan
@@ -98,6 +99,8 @@ class Prefilter:
         self._ready = threading.Event()
         self._pending: tuple[list[Expr], list[Expr]] | None = None  # what start() will build
         self._start_lock = threading.Lock()
+        self._exact_only: list[int] | None = None  # covered by the exact database only
+        self._reach = Reach(0, -1)  # of the patterns the exact database covers
         if hyperscan is None:
             self.error = "hyperscan is not installed"
             self._ready.set()
@@ -138,6 +141,11 @@ class Prefilter:
                 banks = (_Bank.compile(exact, self._size), _Bank.compile(widened, self._size))
                 _store_cached(self._cache_dir, key, banks)
             self._banks = banks
+            exact_bank, wild_bank = banks
+            if exact_bank.db is not None and wild_bank.db is not None:
+                self._exact_only = [i for i, (a, b) in enumerate(zip(exact_bank.covered, wild_bank.covered))
+                                    if a and not b and self.shapes[i] is not None]
+                self._reach = Reach.of(s for s, c in zip(self.shapes, exact_bank.covered) if c)
         except Exception as e:  # noqa: BLE001 - the plain scan stays in use
             self.error = f"{type(e).__name__}: {e}"
         finally:
@@ -159,10 +167,27 @@ class Prefilter:
         if self._banks is None:
             return None
         data, safe = scan_input(text)
-        bank = self._banks[0] if safe else self._banks[1]
-        if bank.db is None:
-            return None
-        return Scan(bank.scan(data), bank.covered, Lines(text))
+        exact, wild = self._banks
+        lines = Lines(text)
+        if safe:
+            return Scan(exact.scan(data), exact.covered, lines) if exact.db is not None else None
+        windows = unusual_windows(text, lines, self._reach) if self._exact_only is not None else None
+        if windows is None:  # unusual characters all over: the wild database reads it all
+            return Scan(wild.scan(data), wild.covered, lines) if wild.db is not None else None
+        # few unusual characters: the exact database everywhere, the wild one around them
+        ends = exact.scan(data)
+        grown: set[int] = set()
+        for lo, hi in windows:
+            for pid, found in wild.scan(data[lo:hi]).items():
+                if exact.covered[pid]:
+                    ends.setdefault(pid, []).extend(e + lo for e in found)
+                    grown.add(pid)
+        for pid in self._exact_only:  # no wild database for it: search its windows in full
+            ends.setdefault(pid, []).extend(stand_in_ends(windows, self.shapes[pid], lines))
+            grown.add(pid)
+        for pid in grown:
+            ends[pid] = sorted(set(ends[pid]))
+        return Scan(ends, exact.covered, lines)
 
 
 _SHARED: "weakref.WeakValueDictionary[tuple[tuple[str, int], ...], Prefilter]" = weakref.WeakValueDictionary()

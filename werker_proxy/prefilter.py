@@ -488,6 +488,74 @@ def scan_input(text: str) -> tuple[bytes, bool]:
     return _UNUSUAL.sub("\x1a", text).encode("ascii"), False
 
 
+@dataclass(frozen=True, slots=True)
+class Reach:
+    """How far from one character the widened matches that contain it (or whose word
+    boundary reads it) can extend: ``chars`` either side for the bounded patterns, ``lines``
+    newlines either side for the line-bounded ones."""
+
+    chars: int
+    lines: int
+
+    @classmethod
+    def of(cls, shapes: "Iterable[Shape | None]") -> "Reach":
+        shapes = list(shapes)
+        bounded = [s.max_width for s in shapes if s is not None and s.max_width < UNBOUNDED]
+        wide = [s.lines for s in shapes if s is not None and s.max_width >= UNBOUNDED]
+        return cls(max(bounded, default=0), max(wide, default=-1))
+
+
+def unusual_windows(text: str, lines: "Lines", reach: Reach, limit: float = 0.5) -> list[tuple[int, int]] | None:
+    """Stretches of ``text`` around its unusual characters, merged, or None when they would
+    cover more than ``limit`` of it.
+
+    Why: the exact database, run over the scan input (unusual characters as the wild byte),
+    still reports every widened match that neither contains an unusual character nor has its
+    word boundary read one (it reads nothing else). A widened match that does lies inside the
+    stretch around that character, where the wild database is run. Together they report every
+    end the wild database alone would need to, at the cost of two scans only where needed.
+    """
+    n = len(text)
+    out: list[tuple[int, int]] = []
+    covered = 0
+    for m in _UNUSUAL.finditer(text):
+        u = m.start()
+        lo, hi = u - reach.chars - 2, u + reach.chars + 3
+        if reach.lines >= 0:
+            lo = min(lo, lines.start_bound(u, reach.lines) - 2)
+            hi = max(hi, lines.read_bound(u, reach.lines) + 2)
+        lo, hi = max(0, lo), min(n, hi)
+        if out and lo <= out[-1][1]:
+            covered += max(0, hi - out[-1][1])
+            out[-1] = (out[-1][0], max(hi, out[-1][1]))
+        else:
+            covered += hi - lo
+            out.append((lo, hi))
+        if covered > limit * n:
+            return None
+    return out
+
+
+def stand_in_ends(windows: list[tuple[int, int]], shape: Shape, lines: "Lines") -> list[int]:
+    """Ends to give ``window_matches`` for a pattern the wild database does not cover, so that
+    every true match inside ``windows`` falls in some cluster: each line end in a window for a
+    line-bounded pattern (a true match ending at e shares e's line with the stand-in, so its
+    start bound is the same), every position for a bounded one."""
+    out: list[int] = []
+    wide = shape.max_width >= UNBOUNDED
+    for lo, hi in windows:
+        if not wide:
+            out.extend(range(lo, hi + 1))
+            continue
+        nl = lines.nl
+        k = bisect_left(nl, lo)
+        while k < len(nl) and nl[k] < hi:
+            out.append(nl[k])
+            k += 1
+        out.append(hi)
+    return out
+
+
 class Prefiltering(Protocol):
     """What the redactor needs from a prefilter built over its rules (``hsdb.Prefilter``)."""
 
