@@ -83,3 +83,26 @@ def corpus(target_bytes: int, seed: int = 1) -> list[str]:
 def text_of_size(n_bytes: int, seed: int = 1) -> str:
     """Clinical text of about ``n_bytes`` (documents joined by blank lines)."""
     return "\n\n".join(corpus(n_bytes, seed))[: max(1, n_bytes)]
+
+
+def identifier_free(docs: list[str], has_hits, chunk_bytes: int = 2000, ascii_only: bool = False) -> list[str]:
+    """Clinical text with no identifier in it (the instructions, medication lists, labs and
+    plans that make up most of real traffic): the distinct lines of ``docs`` in which
+    ``has_hits(line)`` finds nothing, joined into chunks of about ``chunk_bytes``. With
+    ``ascii_only`` every character outside printable ASCII becomes "*"."""
+    seen: dict[str, None] = {}
+    for d in docs:
+        for line in d.split("\n"):
+            if len(line) > 20 and line not in seen:
+                seen[line] = None
+    lines = [ln for ln in seen if not has_hits(ln)]
+    if ascii_only:
+        lines = ["".join(c if c in "\t" or " " <= c <= "~" else "*" for c in ln) for ln in lines]
+    out, cur, size = [], [], 0
+    for ln in lines:
+        cur.append(ln)
+        size += len(ln) + 1
+        if size >= chunk_bytes:
+            out.append("\n".join(cur))
+            cur, size = [], 0
+    return out

@@ -28,10 +28,11 @@ MAX_CELL = 200
 
 def _cells(line: str, sep: str) -> list[tuple[int, int]]:
     spans, start = [], 0
-    for i, c in enumerate(line):
-        if c == sep:
-            spans.append((start, i))
-            start = i + 1
+    i = line.find(sep)
+    while i >= 0:
+        spans.append((start, i))
+        start = i + 1
+        i = line.find(sep, start)
     spans.append((start, len(line)))
     return spans
 
