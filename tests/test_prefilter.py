@@ -250,3 +250,27 @@ def test_a_tampered_cache_file_is_not_loaded(tmp_path):
     assert second.active
     assert cached.read_bytes() != bytes(data)  # ...and writes a sound file over the tampered one
     assert second.scan("call 555-0142").ends == {0: [13]}
+
+
+def test_old_cache_files_are_evicted(tmp_path):
+    """Every rule edit builds a new ~9 MB file: only the newest few stay on disk."""
+    if hsdb.hyperscan is None:
+        pytest.skip("hyperscan is not installed")
+    import os
+    import time
+
+    for i in range(6):
+        old = tmp_path / f"prefilter-old{i}.hsdb"
+        old.write_bytes(b"x")
+        os.utime(old, (time.time() - 1000 + i, time.time() - 1000 + i))
+    leftover = tmp_path / "prefilter-abc.123.tmp"
+    leftover.write_bytes(b"x")
+    os.utime(leftover, (time.time() - 7200, time.time() - 7200))
+    other = tmp_path / "notes.txt"
+    other.write_text("not ours to delete")
+    pf_new = hsdb.Prefilter([regex.compile(r"\d{3}-\d{4}")], str(tmp_path), background=False)
+    assert pf_new.active
+    left = sorted(p.name for p in tmp_path.iterdir())
+    assert len([n for n in left if n.endswith(".hsdb")]) == hsdb.KEEP_CACHED
+    assert "prefilter-old5.hsdb" in left and "prefilter-old4.hsdb" in left and "prefilter-old0.hsdb" not in left
+    assert leftover.name not in left and "notes.txt" in left

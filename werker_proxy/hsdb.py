@@ -15,6 +15,7 @@ import json
 import os
 import platform
 import threading
+import time
 import weakref
 from collections.abc import Sequence
 from pathlib import Path
@@ -271,6 +272,7 @@ def _load_cached(cache_dir: str | None, key: str) -> tuple[_Bank, _Bank] | None:
             db = hyperscan.loadb(blob, hyperscan.HS_MODE_BLOCK) if blob else None
             del blob
             banks.append(_Bank(db, [bool(c) for c in part["covered"]]))
+        os.utime(path)  # recently used: eviction keeps it
         return banks[0], banks[1]
     except Exception:  # noqa: BLE001 - a bad cache entry only costs a compile
         return None
@@ -292,5 +294,23 @@ def _store_cached(cache_dir: str | None, key: str, banks: tuple[_Bank, _Bank]) -
         with os.fdopen(fd, "wb") as f:
             f.write(json.dumps(meta).encode() + b"\n" + payload)
         os.replace(tmp, path)
+        _evict(path.parent, keep=path)
     except Exception:  # noqa: BLE001 - read-only directory, full disk: just compile next time
         pass
+
+
+KEEP_CACHED = 4  # rule sets kept on disk: the one just built and the three used most recently
+
+
+def _evict(directory: Path, keep: Path) -> None:
+    """Each edit of the rules leaves a ~9 MB file behind: keep only the newest few (ours,
+    by owner), and drop temporary files a killed build left."""
+    mine = [p for p in directory.glob("prefilter-*") if p.is_file() and p.stat().st_uid == os.getuid()]
+    stale = [p for p in mine if p.suffix == ".tmp" and time.time() - p.stat().st_mtime > 3600]
+    old = sorted((p for p in mine if p.suffix == ".hsdb" and p != keep), key=lambda p: p.stat().st_mtime,
+                 reverse=True)[KEEP_CACHED - 1:]
+    for p in stale + old:
+        try:
+            p.unlink()
+        except OSError:
+            pass
