@@ -137,3 +137,57 @@ def test_csv_cells_are_read_with_their_column_header():
     assert "J44.1" in out and "I50.9" in out and "99214" in out and "99213" in out
     prose = "Reviewed labs, imaging, and vitals\nStable, afebrile, eating well\n"
     assert s.redactor.redact(prose).text == prose
+
+
+# -- known values in long texts: looked up by word instead of one find per value ---------------
+
+def test_every_word_character_lies_in_a_word_run():
+    """``word_starts`` cuts exact runs out of a regex superset: the superset must hold every
+    character ``str.isalnum`` (or "_") calls a word character, on this Python and regex."""
+    import sys
+
+    from werker_proxy.redact import _WORD_RUN, _is_word
+
+    missing = [hex(cp) for cp in range(sys.maxunicode + 1) if _is_word(chr(cp)) and not _WORD_RUN.fullmatch(chr(cp))]
+    assert missing == []
+
+
+def test_known_values_found_by_word_index_equal_the_plain_search(monkeypatch):
+    """Many known values in a long text take the word-index path: same hits, same hold points."""
+    import random
+
+    from werker_proxy import redact as redact_mod
+    from werker_proxy.config import load_settings
+    from werker_proxy.normalize import normalize
+
+    red = load_settings(None).redactor
+    docs = [d.text for d in generate(21, 40)]
+    known: list[KnownValue] = []
+    for d in docs:
+        known.extend(red.redact(d).found)
+    known += [KnownValue(v) for v in ("Ng", "O'Brien", "Mary-Jane", "_x9", "Zoë Ång", "(617) 555", "#4521",
+                                      "ß-Weg", "12 Elm St", "grace")]
+    r = random.Random(4)
+    texts = ["\n".join(docs[i:i + 10]) + " Zoë Ång, Mary-Jane O'Brien; ng/mL Ng _x9 #4521 Zoë" for i in (0, 10, 25)]
+    for text in texts:
+        t = normalize(text).text
+        for partial, pos, end in [(False, 0, len(t)), (True, 0, len(t))] + \
+                [(True, r.randint(0, 200), r.randint(300, len(t))) for _ in range(6)]:
+            monkeypatch.setattr(redact_mod, "KNOWN_INDEX_WORK", 10**12)
+            plain = red._known_hits(t[:end], known, pos, partial)
+            monkeypatch.setattr(redact_mod, "KNOWN_INDEX_WORK", 0)
+            indexed = red._known_hits(t[:end], known, pos, partial)
+            assert indexed == plain, (partial, pos, end)
+            assert plain[0], "the test texts hold known values"
+
+
+@hsettings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 60), st.integers(0, 20)), max_size=25),
+       st.integers(0, 70), st.integers(0, 20))
+def test_covering_answers_like_a_scan_of_every_span(raw, s, width):
+    """Hits inside protected spans are dropped: the binary search agrees with checking them all."""
+    from werker_proxy.redact import covering
+
+    spans = sorted((a, a + w) for a, w in raw)
+    e = s + width
+    assert covering(spans)(s, e) == any(a <= s and e <= b for a, b in spans)

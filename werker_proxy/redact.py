@@ -13,7 +13,8 @@ the longest hit (ties: the rule listed first). A rule that exceeds its time budg
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from bisect import bisect_right
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -204,19 +205,28 @@ class Redactor:
         if len(lower) != n:  # a few Unicode letters change length when lowered: use the regex path
             return self._known_hits_regex(text, by_value, pos, partial)
         hits = []
+        # many values in a long text: one find per value would make the cost grow with the
+        # square of the size; look a value up among the words of the text instead
+        indexed = len(by_value) * n > KNOWN_INDEX_WORK
+        words: dict[bool, dict[str, list[int]]] = {}
         for key, k in by_value.items():
             order = self._order.get(k.rule, 10**6)
-            for needle, folded, word_start, word_end, spaced in _needles(k.value):
+            for needle, folded, word_start, word_end, spaced, head in _needles(k.value):
                 hay = lower if folded else text
-                i = hay.find(needle, pos)
-                while i >= 0:
+                if indexed and word_start:
+                    if folded not in words:
+                        words[folded] = word_starts(hay)
+                    starts: Iterable[int] = (i for i in words[folded].get(head, ()) if i >= pos
+                                             and hay.startswith(needle, i))
+                else:
+                    starts = _occurrences(hay, needle, pos)
+                for i in starts:
                     e = i + len(needle)
                     if not (word_start and i > 0 and _is_word(hay[i - 1])):
                         if partial and e == n and word_end:
                             hold = min(hold, i)  # "Grace" might continue as "Graceful"
                         elif not (word_end and e < n and _is_word(hay[e])):
                             hits.append(Hit(k.rule, k.label, i, e, k.replacement, order))
-                    i = hay.find(needle, i + 1)
                 if partial and spaced:
                     # the text may end with the beginning of a known value: try each word start
                     # in the last len(needle)-1 characters. A value without whitespace can only
@@ -315,8 +325,9 @@ class Redactor:
         if propagating:
             # a value inside one of our own tokens ("[NAME]") or an allow match is not PHI
             protected, _ = self._protected_spans(text, pos)
+            inside = covering(protected)
             for rule, hit in propagating:
-                if hit.end <= hold and not _inside_any(hit.start, hit.end, protected):
+                if hit.end <= hold and not inside(hit.start, hit.end):
                     found.extend(known_values_from(text[hit.start:hit.end], rule))
         return raw, hold, found, protected
 
@@ -345,7 +356,8 @@ class Redactor:
                 protected, h = self._protected_spans(text, pos, partial, tail)
                 hold = min(hold, h)
             if protected:
-                raw = [h for h in raw if not _inside_any(h.start, h.end, protected)]
+                inside = covering(protected)
+                raw = [h for h in raw if not inside(h.start, h.end)]
         merged = merge_hits(raw) if raw else []
         if partial:
             # `\b` at the end of the text counts as a real end in partial matching, so a rule like
@@ -500,15 +512,57 @@ def _normalized_lower(value: str) -> str:
 
 
 @lru_cache(maxsize=4096)
-def _needles(value: str) -> tuple[tuple[str, bool, bool, bool, bool], ...]:
+def _needles(value: str) -> tuple[tuple[str, bool, bool, bool, bool, str], ...]:
     """What to search for a known value: (needle, compare case-folded, starts with a word
-    character, ends with one, holds whitespace)."""
+    character, ends with one, holds whitespace, its leading run of word characters)."""
     v = normalize(value).text.strip()
     if any(c.isdigit() for c in v):
         found = [(v.lower(), True)]
     else:
         found = [(x, False) for x in dict.fromkeys((v, v.upper(), v.title())) if len(x) >= 2]
-    return tuple((x, folded, _is_word(x[0]), _is_word(x[-1]), needle_has_space(x)) for x, folded in found if x)
+    return tuple((x, folded, _is_word(x[0]), _is_word(x[-1]), needle_has_space(x), _leading_word(x))
+                 for x, folded in found if x)
+
+
+KNOWN_INDEX_WORK = 8_000_000  # values x characters above which known values are looked up by word
+# every run of word characters (``_is_word``) lies inside a match of this (a test checks all of
+# Unicode); runs holding other characters are split exactly
+_WORD_RUN = regex.compile(r"[\p{L}\p{N}_\p{Cn}]+")
+
+
+def word_starts(text: str) -> dict[str, list[int]]:
+    """Each maximal run of word characters in ``text``, with its start offsets (ascending)."""
+    out: dict[str, list[int]] = {}
+    for m in _WORD_RUN.finditer(text):
+        run, start = m.group(), m.start()
+        if run.replace("_", "a").isalnum():
+            out.setdefault(run, []).append(start)
+            continue
+        i = None
+        for j, c in enumerate(run):  # rare: a character only the regex module calls a letter
+            if _is_word(c):
+                if i is None:
+                    i = j
+            elif i is not None:
+                out.setdefault(run[i:j], []).append(start + i)
+                i = None
+        if i is not None:
+            out.setdefault(run[i:], []).append(start + i)
+    return out
+
+
+def _leading_word(needle: str) -> str:
+    for j, c in enumerate(needle):
+        if not _is_word(c):
+            return needle[:j]
+    return needle
+
+
+def _occurrences(hay: str, needle: str, pos: int) -> Iterable[int]:
+    i = hay.find(needle, pos)
+    while i >= 0:
+        yield i
+        i = hay.find(needle, i + 1)
 
 
 def needle_has_space(needle: str) -> bool:
@@ -519,14 +573,21 @@ def _is_word(c: str) -> bool:
     return c.isalnum() or c == "_"
 
 
-def _inside_any(s: int, e: int, spans: list[tuple[int, int]]) -> bool:
-    # spans sorted by start; small lists, linear scan is fine
-    for a, b in spans:
-        if a > s:
-            return False
-        if a <= s and e <= b:
-            return True
-    return False
+def covering(spans: list[tuple[int, int]]) -> Callable[[int, int], bool]:
+    """``inside(s, e)``: whether some span (sorted by start) contains [s, e). Binary search
+    over the starts and the furthest end reached so far: a long text has thousands of spans."""
+    starts = [a for a, _ in spans]
+    reach: list[int] = []
+    furthest = -1
+    for _, b in spans:
+        furthest = max(furthest, b)
+        reach.append(furthest)
+
+    def inside(s: int, e: int) -> bool:
+        k = bisect_right(starts, s) - 1
+        return k >= 0 and reach[k] >= e
+
+    return inside
 
 
 def merge_hits(hits: list[Hit]) -> list[Hit]:
