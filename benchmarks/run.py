@@ -19,7 +19,8 @@ bodies carry synthetic clinical notes with identifiers, so the engine does real 
 Columns: calls/s (completed calls / wall time, median over rounds), p50/p99 latency and time to
 first delta (TTFD) over all rounds' calls, proxy CPU ms per call (utime+stime of the proxy
 process from /proc, over all rounds), peak RSS (VmHWM, reset before each measurement through
-/proc/PID/clear_refs). Ratios compare with the matching bare row: JSON scenarios with ``bare``,
+/proc/PID/clear_refs; the 200-stream memory scenario runs on fresh instances of every proxy, so
+no proxy carries the heap of scenarios another never served). Ratios compare with the matching bare row: JSON scenarios with ``bare``,
 SSE scenarios with ``bare+stream``. Results go to ``benchmarks/results/run.json``.
 """
 
@@ -180,9 +181,11 @@ def warm_prefilter(cfg: Path) -> str:
     return "ready" if prefilter.wait(600) else f"not in use ({prefilter.error})"
 
 
-def make_proxies(workdir: Path, up: dict, names: list[str]) -> dict[str, Proxy]:
+def make_proxies(workdir: Path, up: dict, names: list[str], tag: str = "") -> dict[str, Proxy]:
+    """One process per name; ``tag`` gives another set its own directories (fresh instances)."""
     out: dict[str, Proxy] = {}
-    for name in names:
+    for base in names:
+        name = base + tag
         port = free_port()
         if name.startswith("bare"):
             confdir = workdir / name / "confdir"
@@ -191,17 +194,31 @@ def make_proxies(workdir: Path, up: dict, names: list[str]) -> dict[str, Proxy]:
                     "--listen-port", str(port), "--set", f"confdir={confdir}",
                     "--set", "connection_strategy=lazy", "--set", "upstream_cert=false",
                     "--set", f"ssl_verify_upstream_trusted_ca={up['ca_file']}"]
-            if name == "bare+stream":
+            if base == "bare+stream":
                 args += ["-s", str(HERE / "stream_sse.py")]
         else:
-            fsync = "never" if name.endswith("nofsync") else "always"
+            fsync = "never" if base.endswith("nofsync") else "always"
             cfg = werker_config(workdir, name, up, fsync)
-            if not any(n.startswith("werker") for n in out):
+            if not tag and not any(n.startswith("werker") for n in out):
                 print(f"prefilter databases: {warm_prefilter(cfg)}", flush=True)
             args = [PY, "-m", "werker_proxy.cli", "run", "--config", str(cfg), "--listen-port", str(port),
                     "--mode", "reverse"]
-        out[name] = Proxy(name, args, workdir, port)
+        out[base] = Proxy(name, args, workdir, port)
     return out
+
+
+async def measure_fresh(workdir: Path, up: dict, name: str, sc: Scenario, reqs: list[bytes], cell: "Cell",
+                        rnd: int, **kw) -> None:
+    """A memory scenario runs on a fresh instance of the proxy, so its peak RSS is not the heap
+    an earlier scenario left behind (the bare+stream baseline never serves the JSON ones)."""
+    proxy = make_proxies(workdir, up, [name], tag=f"-mem{rnd}")[name]
+    proxy.start()
+    try:
+        proxy.ready()
+        await asyncio.sleep(1.0)
+        await measure(proxy, sc, reqs, cell, **kw)
+    finally:
+        proxy.stop()
 
 
 # ------------------------------------------------------------------------------------- scenarios
@@ -506,9 +523,13 @@ def main(argv: list[str] | None = None) -> int:
                 k = (rnd + scenarios.index(sc)) % len(order)
                 order = order[k:] + order[:k]
                 for name in order:
-                    asyncio.run(measure(proxies[name], sc, reqs[sc.key], cells[sc.key][name],
-                                        concurrency=args.concurrency, count=count, time_cap=time_cap,
-                                        warmup=0 if sc.memory else warmup, grace=grace))
+                    kw = dict(concurrency=args.concurrency, count=count, time_cap=time_cap,
+                              warmup=0 if sc.memory else warmup, grace=grace)
+                    if sc.memory:
+                        asyncio.run(measure_fresh(workdir, up, name, sc, reqs[sc.key], cells[sc.key][name], rnd,
+                                                  **kw))
+                        continue
+                    asyncio.run(measure(proxies[name], sc, reqs[sc.key], cells[sc.key][name], **kw))
                     if proxies[name].proc.poll() is not None:
                         raise RuntimeError(f"{name} died:\n{proxies[name].log.read_text(errors='replace')[-3000:]}")
             print(f"round {rnd + 1}/{rounds} done ({time.monotonic() - t_start:.0f} s)", flush=True)
