@@ -13,6 +13,7 @@ the longest hit (ties: the rule listed first). A rule that exceeds its time budg
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -525,29 +526,15 @@ def _needles(value: str) -> tuple[tuple[str, bool, bool, bool, bool, str], ...]:
 
 
 KNOWN_INDEX_WORK = 8_000_000  # values x characters above which known values are looked up by word
-# every run of word characters (``_is_word``) lies inside a match of this (a test checks all of
-# Unicode); runs holding other characters are split exactly
-_WORD_RUN = regex.compile(r"[\p{L}\p{N}_\p{Cn}]+")
+# the stdlib's \w is exactly ``_is_word`` (CPython: alnum per its own Unicode tables, or "_")
+_WORD_RUN = re.compile(r"\w+")
 
 
 def word_starts(text: str) -> dict[str, list[int]]:
     """Each maximal run of word characters in ``text``, with its start offsets (ascending)."""
     out: dict[str, list[int]] = {}
     for m in _WORD_RUN.finditer(text):
-        run, start = m.group(), m.start()
-        if run.replace("_", "a").isalnum():
-            out.setdefault(run, []).append(start)
-            continue
-        i = None
-        for j, c in enumerate(run):  # rare: a character only the regex module calls a letter
-            if _is_word(c):
-                if i is None:
-                    i = j
-            elif i is not None:
-                out.setdefault(run[i:j], []).append(start + i)
-                i = None
-        if i is not None:
-            out.setdefault(run[i:], []).append(start + i)
+        out.setdefault(m.group(), []).append(m.start())
     return out
 
 
