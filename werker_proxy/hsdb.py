@@ -23,8 +23,8 @@ from typing import Any
 
 import regex
 
-from .prefilter import (Lines, Reach, Scan, Shape, Unsupported, analyse, scan_input, stand_in_ends,
-                        unusual_windows)
+from .prefilter import (Lines, Reach, Scan, Shape, Unsupported, analyse, outside_alphabet, scan_input,
+                        stand_in_ends, unusual_windows)
 
 try:  # optional accelerator: the plain engine is used without it
     import hyperscan
@@ -103,6 +103,7 @@ class Prefilter:
 
     def __init__(self, patterns: Sequence[Any], cache_dir: str | None = None, *, background: bool = True):
         self.shapes: list[Shape | None] = [None] * len(patterns)
+        self.outside: list[Any | None] = [None] * len(patterns)  # see prefilter.outside_alphabet
         self.error: str | None = None
         self._size = len(patterns)
         self._cache_dir = cache_dir
@@ -123,6 +124,7 @@ class Prefilter:
                 e, w, self.shapes[i] = analyse(p.pattern, p.flags)
             except Unsupported:
                 continue
+            self.outside[i] = outside_alphabet(p.pattern, p.flags)
             f = _hs_flags(p.flags)
             exact.append((i, e.encode(), f))
             widened.append((i, w.encode(), f))

@@ -560,6 +560,7 @@ class Prefiltering(Protocol):
     """What the redactor needs from a prefilter built over its rules (``hsdb.Prefilter``)."""
 
     shapes: list[Shape | None]
+    outside: list[Any | None]  # per pattern, ``outside_alphabet`` (None: no useful alphabet)
 
     def start(self) -> None: ...
 
@@ -605,6 +606,79 @@ class Lines:
         nl = self.nl
         k = bisect_left(nl, end) + lines
         return nl[k] + 1 if k < len(nl) else len(self.text)
+
+
+_BROAD_ESCAPES = frozenset("DWSP")  # match nearly anything: no useful alphabet
+_SKIP_ESCAPES = frozenset("bBAZz123456789")  # assertions and backreferences consume nothing new
+_KEEP_ESCAPES = frozenset("dswpntrfvaexu")
+
+
+def outside_alphabet(pattern: str, flags: int) -> Any | None:
+    """A pattern matching one character that no part of ``pattern`` can consume or read ahead
+    (outside its alphabet: every literal, escape and set in it, lookarounds included), or None
+    when the pattern can read nearly anything (``.``, a negated set or escape).
+
+    A partial match is an attempt that read every character from its start to the end of the
+    text: a text that ends with a character outside the alphabet has none.
+    """
+    try:
+        nodes = _Parser(pattern).parse()
+    except Unsupported:
+        return None
+    items: list[str] = []
+    caseless = bool(flags & regex.IGNORECASE) or "(?i" in pattern
+
+    def walk(ns: list[_Node]) -> bool:
+        for n in ns:
+            if n.kind == "group":
+                if not walk(n.children or []):
+                    return False
+            elif n.kind == "class":
+                if n.text.startswith("[^"):
+                    return False
+                items.append(_isolated(n.text[1:-1]))
+            elif n.kind == "esc":
+                kind = n.text[1]
+                if kind in _BROAD_ESCAPES or n.text.startswith("\\p{^"):
+                    return False
+                if kind in _SKIP_ESCAPES:
+                    continue
+                if kind.isalnum():
+                    if kind not in _KEEP_ESCAPES:
+                        return False
+                    items.append(n.text)
+                else:
+                    items.append(_literal(kind))
+            elif n.kind == "char":
+                if n.text == ".":
+                    return False
+                if n.text in ("^", "$") or n.text.startswith("(?"):
+                    continue
+                items.append(_literal(n.text))
+        return True
+
+    if not walk(nodes) or not items:
+        return None
+    try:
+        return regex.compile("[^" + "".join(items) + "]", regex.IGNORECASE if caseless else 0)
+    except regex.error:
+        return None
+
+
+def _literal(c: str) -> str:
+    return f"\\u{ord(c):04x}" if ord(c) < 0x10000 else f"\\U{ord(c):08x}"
+
+
+def _isolated(inner: str) -> str:
+    """A set's members, safe to put next to other members: a leading "]" or "-" and an
+    unescaped trailing "-" are escaped so they cannot form a range with a neighbour."""
+    if inner.startswith(("]", "-")):
+        inner = "\\" + inner
+    if inner.endswith("-"):
+        backslashes = len(inner) - 1 - len(inner[:-1].rstrip("\\"))
+        if backslashes % 2 == 0:  # not escaped
+            inner = inner[:-1] + "\\-"
+    return inner
 
 
 def partial_start_bound(shape: Shape, lines: Lines, pos: int) -> int:

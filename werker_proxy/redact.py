@@ -178,6 +178,13 @@ class Redactor:
         if ends and ends[-1] - shape.min_width >= pos:
             return None  # a widened match may start at or after pos
         start = partial_start_bound(shape, scan.lines, pos)
+        outside = self.prefilter.outside[index] if self.prefilter is not None else None
+        if outside is not None and outside.match(text, len(text) - 1) is not None:
+            # a partial match reads up to the end of the text: never past a last character the
+            # rule cannot read. (Only this test: starting the search later than the bound, at
+            # the last such character, is not safe: the regex module may then report a
+            # different partial match, e.g. one a lookahead made partial is skipped.)
+            return len(text)
         try:
             m = rule.pattern.search(text, start, partial=True, timeout=self._budget(text))
         except TimeoutError:
