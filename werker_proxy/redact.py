@@ -105,6 +105,7 @@ class Redactor:
         self.rule_timeout_s = rule_timeout_s
         self._order = {r.name: i for i, r in enumerate(ruleset.rules)}
         self.prefilter = prefilter  # built over ruleset.rules, in order (see hsdb.shared_prefilter)
+        self._partial_info = _partial_info(prefilter) if prefilter is not None else []
         self._gates: dict[str, tuple[Any, tuple[Rule, ...]]] = {}  # built on first use (~18 MB)
         tokens = sorted({r.replacement for r in ruleset.rules} | {KnownValue("").replacement}, key=len, reverse=True)
         self._own_tokens = regex.compile("|".join(regex.escape(t) for t in tokens))
@@ -164,33 +165,47 @@ class Redactor:
             ) from None
         return hits, hold
 
-    def _partial_only(self, rule: Rule, index: int, text: str, pos: int, scan: Scan) -> int | None:
+    def _partial_only(self, rule: Rule, index: int, text: str, pos: int, scan: Scan,
+                      memo: dict[int, Any]) -> int | None:
         """Hold point of a rule the prefilter finds no complete match for from ``pos``, or None
         when it may have one (then the rule runs in full).
 
         Such a rule can only have a partial match, and only near the end of the text: one search
-        from ``partial_start_bound`` answers it. (This replaces the stream gate, one alternation
-        of all rules, which costs ~18 MB of memory.)"""
-        shape = self.prefilter.shapes[index] if self.prefilter is not None else None
-        if shape is None:
+        from ``partial_start_bound`` answers it, and none is needed when the text ends with a
+        character the rule cannot read. (This replaces the stream gate, one alternation of all
+        rules, which costs ~18 MB of memory.) ``memo``: per text, bounds by shape and the budget.
+        """
+        info = self._partial_info[index]
+        if info is None:
             return None
+        shape, outside, alphabet = info
         ends = scan.ends.get(index)
         if ends and ends[-1] - shape.min_width >= pos:
             return None  # a widened match may start at or after pos
-        start = partial_start_bound(shape, scan.lines, pos)
-        outside = self.prefilter.outside[index] if self.prefilter is not None else None
-        if outside is not None and outside.match(text, len(text) - 1) is not None:
-            # a partial match reads up to the end of the text: never past a last character the
-            # rule cannot read. (Only this test: starting the search later than the bound, at
-            # the last such character, is not safe: the regex module may then report a
-            # different partial match, e.g. one a lookahead made partial is skipped.)
-            return len(text)
+        n = len(text)
+        if outside is not None and n:
+            # a partial match reads up to the end of the text: not past a last character the
+            # rule cannot read. (Only this test: starting the search at the last such character
+            # instead of the bound is not safe: the regex module may then report a different
+            # partial match, e.g. skip one that a lookahead made partial.)
+            last = text[n - 1]
+            if last.isascii():
+                if last not in alphabet:
+                    return n
+            elif outside.match(last) is not None:
+                return n
+        start = memo.get(id(shape))
+        if start is None:
+            start = memo[id(shape)] = partial_start_bound(shape, scan.lines, pos)
+        budget = memo.get(-1)
+        if budget is None:
+            budget = memo[-1] = self._budget(text)
         try:
-            m = rule.pattern.search(text, start, partial=True, timeout=self._budget(text))
+            m = rule.pattern.search(text, start, partial=True, timeout=budget)
         except TimeoutError:
             return None  # the full scan reports the time-out
         if m is None:
-            return len(text)
+            return n
         return m.start() if m.partial else None
 
     def _known_hits(self, text: str, known: Iterable[KnownValue], pos: int = 0, partial: bool = False,
@@ -314,12 +329,13 @@ class Redactor:
         if whole_text and not partial and pos == 0:
             # cells of CSV/TSV columns read with their header as cue (see tablecontext)
             raw.extend(table_hits(text, lambda cell: self.scan(cell, direction)[0]))
+        memo: dict[int, Any] = {}  # for _partial_only
         for rule in rules:
             if scan is not None:
                 index = self._order[rule.name]
                 if scan.covered[index]:
                     if partial:
-                        h = self._partial_only(rule, index, text, pos, scan)
+                        h = self._partial_only(rule, index, text, pos, scan, memo)
                         if h is not None:
                             hold = min(hold, h)
                             continue
@@ -512,6 +528,24 @@ def build_gate(rules: Iterable[Rule]) -> tuple[Any, tuple[Rule, ...]]:
         return regex.compile("|".join(parts)), tuple(alone)
     except regex.error:
         return None, tuple(rules)
+
+
+_ASCII = [chr(c) for c in range(128)]
+
+
+def _partial_info(prefilter: Prefiltering) -> list[tuple[Any, Any, frozenset[str]] | None]:
+    """Per rule: its shape (equal shapes shared, so one bound serves them all), the pattern of
+    characters outside its alphabet, and the ASCII characters inside it (a set is faster)."""
+    shared: dict[Any, Any] = {}
+    out: list[tuple[Any, Any, frozenset[str]] | None] = []
+    for shape, outside in zip(prefilter.shapes, prefilter.outside):
+        if shape is None:
+            out.append(None)
+            continue
+        shape = shared.setdefault(shape, shape)
+        alphabet = frozenset(c for c in _ASCII if outside is None or outside.match(c) is None)
+        out.append((shape, outside, alphabet))
+    return out
 
 
 @lru_cache(maxsize=4096)
