@@ -239,10 +239,15 @@ class Redactor:
                 if indexed and word_start:
                     if folded not in words:
                         words[folded] = word_starts(hay)
-                    starts: Iterable[int] = (i for i in words[folded].get(head, ()) if i >= pos
-                                             and hay.startswith(needle, i))
+                    starts = [i for i in words[folded].get(head, ()) if i >= pos and hay.startswith(needle, i)]
                 else:
-                    starts = _occurrences(hay, needle, pos)
+                    i = hay.find(needle, pos)
+                    if i < 0 and not (partial and spaced):
+                        continue  # the usual case: not in this text at all
+                    starts = []
+                    while i >= 0:
+                        starts.append(i)
+                        i = hay.find(needle, i + 1)
                 for i in starts:
                     e = i + len(needle)
                     if not (word_start and i > 0 and _is_word(hay[i - 1])):
@@ -254,12 +259,12 @@ class Redactor:
                     # the text may end with the beginning of a known value: try each word start
                     # in the last len(needle)-1 characters. A value without whitespace can only
                     # begin inside the text's last open word, which finalize() holds anyway.
-                    first = max(pos, n - len(needle) + 1)
-                    for m in _WORD_START.finditer(hay, first) if word_start else range(first, n):
-                        s = m.start() if word_start else m
-                        if needle.startswith(hay[s:]):
+                    s = hay.find(needle[0], max(pos, n - len(needle) + 1))
+                    while s >= 0:  # only where the needle's first character is
+                        if (not word_start or _WORD_START.match(hay, s)) and needle.startswith(hay[s:]):
                             hold = min(hold, s)
                             break
+                        s = hay.find(needle[0], s + 1)
         return hits, hold
 
     def _known_hits_regex(self, text: str, by_value: dict[str, KnownValue], pos: int,
@@ -584,13 +589,6 @@ def _leading_word(needle: str) -> str:
         if not _is_word(c):
             return needle[:j]
     return needle
-
-
-def _occurrences(hay: str, needle: str, pos: int) -> Iterable[int]:
-    i = hay.find(needle, pos)
-    while i >= 0:
-        yield i
-        i = hay.find(needle, i + 1)
 
 
 def needle_has_space(needle: str) -> bool:
