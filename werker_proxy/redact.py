@@ -571,7 +571,7 @@ def _needles(value: str) -> tuple[tuple[str, bool, bool, bool, bool, str], ...]:
                  for x, folded in found if x)
 
 
-KNOWN_INDEX_WORK = 8_000_000  # values x characters above which known values are looked up by word
+KNOWN_INDEX_WORK = 1_000_000  # values x characters above which known values are looked up by word
 # the stdlib's \w is exactly ``_is_word`` (CPython: alnum per its own Unicode tables, or "_")
 _WORD_RUN = re.compile(r"\w+")
 
