@@ -169,6 +169,21 @@ def test_a_long_line_bounded_match_around_an_unusual_letter():
         assert plain._rule_hits(plain.ruleset.rules[0], normalize(text).text)[0]
 
 
+def test_an_unshaped_rule_is_not_judged_by_the_windows_around_unusual_characters():
+    """A rule without a shape (here `\\s*` may cross any number of lines) has no bound the
+    stretches around an unusual character could be sized from: with a few unusual characters
+    it must keep the plain scan. (Regression: it was skipped when neither scan saw it.)"""
+    plain, fast = _engines(_rules(("unshaped", r"(?i:ss)\s*\#\d{3}"), ("short", r"\d{3}-\d{4}")))
+    assert fast.prefilter.shapes[0] is None
+    filler = "\n".join(f"line {i} 555-{1000 + i} plain words here" for i in range(60))
+    text = f"{filler}\nSS\u2028{' ' * 120}#123 and more\n{filler}"
+    t = normalize(text).text
+    assert pf.unusual_windows(t, pf.Lines(t), fast.prefilter._reach) is not None  # the windowed path
+    assert plain._rule_hits(plain.ruleset.rules[0], t)[0], "the plain scan finds it"
+    assert _rule_by_rule(plain, fast, text) == []
+    assert fast.redact(text).text == plain.redact(text).text
+
+
 _FRAGMENTS = ["Patient: ", "Jane Doe", "DOB ", "03/14/1950", "SSN ", "123-45-6789", " MRN ", "00482913",
               "(617) 555-0142", "Dr. ", "Okafor", ", MD", " denies fever", "\n", "\r\n", "  ", "\t", "Sincerely,",
               "http://x.org/a", "jane@x.org", "March 14", " 2024", "Boston, MA 02114", "-", ":", "|", "^",

@@ -111,8 +111,9 @@ class Prefilter:
         self._ready = threading.Event()
         self._pending: tuple[list[Expr], list[Expr]] | None = None  # what start() will build
         self._start_lock = threading.Lock()
-        self._exact_only: list[int] | None = None  # covered by the exact database only
-        self._reach = Reach(0, -1)  # of the patterns the exact database covers
+        self._exact_only: list[int] | None = None  # shaped, covered by the exact database only
+        self._windowed: list[bool] = []  # what a windowed scan speaks for
+        self._reach = Reach(0, -1)  # of those patterns
         if hyperscan is None:
             self.error = "hyperscan is not installed"
             self._ready.set()
@@ -153,12 +154,15 @@ class Prefilter:
             if banks is None:
                 banks = (_Bank.compile(exact, self._size, approximate=True), _Bank.compile(widened, self._size))
                 _store_cached(self._cache_dir, key, banks)
-            self._banks = banks
             exact_bank, wild_bank = banks
             if exact_bank.db is not None and wild_bank.db is not None:
-                self._exact_only = [i for i, (a, b) in enumerate(zip(exact_bank.covered, wild_bank.covered))
-                                    if a and not b and self.shapes[i] is not None]
-                self._reach = Reach.of(s for s, c in zip(self.shapes, exact_bank.covered) if c)
+                # the windowed scan speaks only for patterns with a shape: the stretches around
+                # unusual characters are sized from the shapes
+                shaped = [c and s is not None for c, s in zip(exact_bank.covered, self.shapes)]
+                self._reach = Reach.of(s for s, c in zip(self.shapes, shaped) if c)
+                self._windowed = shaped
+                self._exact_only = [i for i, (a, b) in enumerate(zip(shaped, wild_bank.covered)) if a and not b]
+            self._banks = banks  # last: a scan in another thread sees all of the above or nothing
         except Exception as e:  # noqa: BLE001 - the plain scan stays in use
             self.error = f"{type(e).__name__}: {e}"
         finally:
@@ -192,7 +196,7 @@ class Prefilter:
         grown: set[int] = set()
         for lo, hi in windows:
             for pid, found in wild.scan(data[lo:hi]).items():
-                if exact.covered[pid]:
+                if self._windowed[pid]:
                     ends.setdefault(pid, []).extend(e + lo for e in found)
                     grown.add(pid)
         for pid in self._exact_only:  # no wild database for it: search its windows in full
@@ -200,7 +204,7 @@ class Prefilter:
             grown.add(pid)
         for pid in grown:
             ends[pid] = sorted(set(ends[pid]))
-        return Scan(ends, exact.covered, lines)
+        return Scan(ends, self._windowed, lines)
 
 
 _SHARED: "weakref.WeakValueDictionary[tuple[tuple[str, int], ...], Prefilter]" = weakref.WeakValueDictionary()
