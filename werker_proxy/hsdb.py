@@ -86,6 +86,8 @@ class _Bank:
                 lst.append(end)
 
         self.db.scan(data, match_event_handler=on_match, scratch=scratch)
+        for ends in found.values():  # Hyperscan does not promise to report matches in order
+            ends.sort()  # (and window_matches needs them ascending); nearly free when they are
         return found
 
 
