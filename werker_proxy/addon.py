@@ -9,6 +9,7 @@ configured answers 503 and forwards nothing.
 from __future__ import annotations
 
 import asyncio
+import importlib
 import logging
 import os
 import re
@@ -78,6 +79,22 @@ def addons_after(me: object, chain: list[Any]) -> list[str]:
     return out
 
 
+def install_error_page() -> bool:
+    """mitmproxy has no option for its error page: its HTTP/1, /2 and /3 layers render it with
+    ``format_error``, replaced here by ours (same names in mitmproxy 11 and 12). False, and
+    mitmproxy's own page, if that layout changed."""
+    done = False
+    for name in ("_http1", "_http2", "_http3"):
+        try:
+            mod = importlib.import_module(f"mitmproxy.proxy.layers.http.{name}")
+        except ImportError:
+            continue
+        if hasattr(mod, "format_error"):
+            mod.format_error = errorpage.format_openai_error
+            done = True
+    return done
+
+
 # query parameters of the API that hold ids, cursors and enums, not data
 STRUCTURAL_QUERY_KEYS = frozenset({"limit", "after", "before", "order", "include", "include[]", "starting_after",
                                    "stream", "api-version"})
@@ -90,14 +107,13 @@ class WerkerProxy:
         self.audit: AuditLog | None = None
         self.config_error: str | None = None
         self.refusal: str | None = None  # set when the addon order is unsafe: every call is refused
-        self._running = False
         self._audit_pool = ThreadPoolExecutor(max_workers=16, thread_name_prefix="werker-audit")
         self.stats: dict[str, Any] = {"calls": {}, "blocked": {}, "redactions": {}, "audit_records": 0,
                                       "audit_failures": 0, "held_chars": 0}
 
     # -- options and configuration ---------------------------------------------------------
     def load(self, loader: Any) -> None:
-        errorpage.install()
+        install_error_page()
         loader.add_option(
             "werker_config", str, "",
             "Path of the werker-proxy YAML config. Empty: the bundled default config "
@@ -110,11 +126,8 @@ class WerkerProxy:
         if ctx.options.stream_large_bodies:
             raise exceptions.OptionsError(
                 "werker-proxy: stream_large_bodies must stay unset: streamed request bodies would bypass scrubbing")
-        if "scripts" in updated and self._running:
-            self._check_addon_order()
 
     def running(self) -> None:
-        self._running = True
         self._check_addon_order()
 
     def _check_addon_order(self) -> None:
@@ -122,16 +135,16 @@ class WerkerProxy:
 
         Our ``requestheaders``/``responseheaders`` turn streaming off again, but an addon that runs
         after them could turn it back on, and mitmproxy would then forward the body as it
-        arrives, before any hook of ours sees it. Logged as an error, so mitmdump stops at
-        startup; if it keeps running, every call to a target is refused.
+        arrives, before any hook of ours sees it. Checked at start (logged as an error, so
+        mitmdump stops) and again for every call, before its body moves: scripts are reloaded
+        while the proxy runs. While it holds, every call to a target is refused.
         """
         later = addons_after(self, ctx.master.addons.chain)
-        if not later:
-            self.refusal = None
-            return
-        self.refusal = (f"{', '.join(later)} runs after werker-proxy and could stream bodies past scrubbing; "
-                        "load addons/werker.py last")
-        logging.getLogger("werker_proxy").error("werker-proxy: %s", self.refusal)
+        refusal = (f"{', '.join(later)} runs after werker-proxy and could stream bodies past scrubbing; "
+                   "load addons/werker.py last") if later else None
+        if refusal is not None and refusal != self.refusal:
+            logging.getLogger("werker_proxy").error("werker-proxy: %s", refusal)
+        self.refusal = refusal
 
     def reload(self, path: str | None, *, raise_errors: bool) -> bool:
         """Load, compile and open everything first; only then swap. A bad config keeps the old one."""
@@ -242,14 +255,39 @@ class WerkerProxy:
 
     # -- request side -------------------------------------------------------------------------
     def requestheaders(self, flow: http.HTTPFlow) -> None:
+        state: CallState | None = None
         try:
             if flow.request.stream:
                 # An addon before us switched on request streaming: mitmproxy would forward the
                 # body as it arrives, before our request hook runs. Buffer it instead.
                 flow.request.stream = False
                 log.warning("stream_undone", flow_id=flow.id, side="request")
+            self._check_addon_order()
+            if self.refusal is not None and self.settings is not None:
+                state = self._new_state(flow, self.settings)
+                if state is not None:  # here, not only in `request`: by then a streamed body is gone
+                    self._refuse(flow, state, "request")
         except Exception as e:  # noqa: BLE001 - fail closed, never forward on a bug
-            flow.response = error_response(WerkerError(f"internal error ({e.__class__.__name__})"))
+            self._fail_closed(flow, state, e, "request")
+
+    def _refuse(self, flow: http.HTTPFlow, state: CallState, phase: str) -> None:
+        """Block and kill: an addon after us may still switch on streaming, which an error answer
+        alone would not stop (mitmproxy would stream the body regardless)."""
+        assert self.refusal is not None
+        self._block(flow, state, NotConfigured(self.refusal, code="unsafe_addon_order"), phase=phase)
+        flow.kill()
+
+    def _new_state(self, flow: http.HTTPFlow, settings: Settings) -> CallState | None:
+        """The call's state, kept on the flow; None when the flow is not for one of our targets."""
+        target = settings.target_for(flow.request.pretty_host) or settings.target_for(flow.request.host)
+        if target is None:
+            return None  # not ours (never decrypted in regular mode); leave it alone
+        path = flow.request.path.split("?", 1)[0]
+        if settings.redaction.request:
+            path = settings.redactor.redact(path, "request").text  # the audit never holds a matched value
+        state = CallState(settings, flow.id, flow.request.method, target.host, path, time.monotonic())
+        flow.metadata[STATE_KEY] = state
+        return state
 
     async def request(self, flow: http.HTTPFlow) -> None:
         if flow.response or flow.error or not flow.live:
@@ -259,16 +297,11 @@ class WerkerProxy:
             settings = self.settings
             if settings is None:
                 raise NotConfigured(self.config_error or "no valid configuration is loaded")
-            target = settings.target_for(flow.request.pretty_host) or settings.target_for(flow.request.host)
-            if target is None:
-                return  # not ours (never decrypted in regular mode); leave it alone
+            state = self._new_state(flow, settings)
+            if state is None:
+                return
             if self.refusal is not None:
                 raise NotConfigured(self.refusal, code="unsafe_addon_order")
-            path = flow.request.path.split("?", 1)[0]
-            if settings.redaction.request:
-                path = settings.redactor.redact(path, "request").text  # the audit never holds a matched value
-            state = CallState(settings, flow.id, flow.request.method, target.host, path, time.monotonic())
-            flow.metadata[STATE_KEY] = state
             if flow.request.headers.get("upgrade", "").lower() == "websocket":
                 raise BadRequest("WebSocket connections to the API cannot be scrubbed and are refused",
                                  code="websocket_refused")
@@ -353,6 +386,10 @@ class WerkerProxy:
         if state is None or flow.response is None or flow.error:
             return
         try:
+            self._check_addon_order()
+            if self.refusal is not None:  # e.g. a script reloaded while this call was upstream
+                self._refuse(flow, state, "response")
+                return
             resp = flow.response
             state.status = resp.status_code
             ctype = resp.headers.get("content-type", "").lower()

@@ -642,3 +642,23 @@ def test_unscrubbable_bodies_are_refused_by_the_addon(tmp_path):
         _hook(addon.request(refused))
         assert refused.response.status_code == 503
         assert orjson.loads(refused.response.content)["error"]["code"] == "unsafe_addon_order"
+
+        # the order is checked again for every call, before its body moves (scripts reload at
+        # runtime): such a call is audited and killed, since an answer would not stop streaming
+        upstream_call = _call(orjson.dumps({"model": "m", "input": NOTE}))
+        addon.requestheaders(upstream_call)
+        assert addon.refusal is None and upstream_call.error is None
+        _hook(addon.request(upstream_call))
+        tctx.master.addons.add(later)
+        cut = _call(orjson.dumps({"model": "m", "input": NOTE}))
+        addon.requestheaders(cut)
+        assert addon.refusal is not None and "/tmp/streamer.py" in addon.refusal
+        assert cut.error is not None and cut.error.msg == cut.error.KILLED_MESSAGE
+        upstream_call.response = http.Response.make(200, b"{}", {"content-type": "application/json"})
+        addon.responseheaders(upstream_call)  # an answer arriving after the reload is cut off too
+        assert upstream_call.error is not None and upstream_call.error.msg == upstream_call.error.KILLED_MESSAGE
+        records = [orjson.loads(ln) for ln in (tmp_path / "audit" / "audit.jsonl").read_text().splitlines()]
+        assert [(r["event"], r["outcome"], r["reason"]) for r in records if r["flow_id"] == cut.id] == [
+            ("request", "blocked", "unsafe_addon_order")]
+        assert [(r["event"], r["outcome"], r["reason"]) for r in records if r["flow_id"] == upstream_call.id] == [
+            ("request", "forwarded", None), ("response", "blocked", "unsafe_addon_order")]

@@ -863,6 +863,39 @@ def test_a_script_loaded_after_ours_that_could_stream_stops_mitmdump(tmp_path, u
     assert up.requests == []
 
 
+def test_a_script_after_ours_that_gains_streaming_at_reload_gets_nothing_unscrubbed(tmp_path, up, upstream):
+    """A script loaded after ours starts harmless, then is edited to stream every body and
+    mitmproxy reloads it while running: calls are cut off before any byte of the body moves
+    (a kill: the script could still switch streaming on after an error answer), the audit
+    says why, and the upstream never sees the identifiers."""
+    later = tmp_path / "later.py"
+    later.write_text("VERSION = 1\n")
+    cfg = write_config(tmp_path, upstream.url, upstream.ca_file, free_port())
+    m = Mitmdump(tmp_path, str(cfg), after=(later,))
+    try:
+        m.wait_ready()
+        up.reply("ok")
+        assert _post_note(m).status_code == 200
+        assert up.requests[-1].json["input"] == "SSN [SSN], mail [EMAIL]"
+        up.clear()
+        loads = m.log().count("later.py")
+        time.sleep(1.1)  # mtime granularity; mitmproxy polls scripts once a second
+        later.write_text(STREAMER)
+        deadline = time.monotonic() + 10
+        while m.log().count("later.py") == loads and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert m.log().count("later.py") > loads, m.log()
+        time.sleep(0.5)  # the reload finishes
+        with pytest.raises(httpx.HTTPError):
+            _post_note(m)
+        assert up.requests == [], "the body reached the upstream"
+        records = [json.loads(line) for line in (tmp_path / "audit" / "audit.jsonl").read_text().splitlines()]
+        assert records[-1]["outcome"] == "blocked" and records[-1]["reason"] == "unsafe_addon_order", records[-1]
+        assert "later.py runs after werker-proxy" in m.log(), m.log()
+    finally:
+        m.stop()
+
+
 def test_stream_large_bodies_is_refused(tmp_path, up, upstream):
     """`--set stream_large_bodies=1` would stream every body past the hooks: mitmdump refuses to start."""
     cfg = write_config(tmp_path, upstream.url, upstream.ca_file, free_port())
