@@ -32,7 +32,6 @@ import json
 import os
 import platform
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -49,6 +48,7 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(REPO))
 
 import corpus  # noqa: E402
+from tests.e2e.proxyproc import free_port, stop_process  # noqa: E402 - the test suite's process helpers
 from loadgen import build_request, percentile, run_load  # noqa: E402
 
 PY = sys.executable
@@ -58,23 +58,6 @@ TARGET_HOST = "api.werker.health"
 
 
 # ------------------------------------------------------------------------------------- processes
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def stop_process(proc: subprocess.Popen, grace: float = 10) -> None:
-    """SIGTERM, then SIGKILL after ``grace`` seconds."""
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(grace)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
-
 
 def wait_port(port: int, timeout: float, proc: subprocess.Popen, log: Path) -> None:
     deadline = time.monotonic() + timeout

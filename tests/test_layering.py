@@ -8,7 +8,8 @@ import sys
 CORE = ["werker_proxy.config", "werker_proxy.rules", "werker_proxy.redact", "werker_proxy.payload",
         "werker_proxy.jsontext", "werker_proxy.normalize", "werker_proxy.sse", "werker_proxy.stream", "werker_proxy.channel",
         "werker_proxy.audit", "werker_proxy.auditlog", "werker_proxy.decoders", "werker_proxy.flowstate",
-        "werker_proxy.examples", "werker_proxy.cli", "werker_proxy.prefilter", "werker_proxy.hsdb"]
+        "werker_proxy.examples", "werker_proxy.cli", "werker_proxy.prefilter", "werker_proxy.hsdb",
+        "werker_proxy.errorpage"]
 
 
 def test_core_does_not_load_mitmproxy():

@@ -1,13 +1,9 @@
-"""mitmproxy glue: proxy-generated error answers (upstream unreachable, protocol errors) in
-OpenAI's error shape instead of mitmproxy's HTML page, so SDKs raise a readable exception.
-
-mitmproxy has no option for this; its HTTP/1, /2 and /3 layers all render the body with
-``format_error``, which we replace in those modules (same names in mitmproxy 11 and 12).
+"""Proxy-generated error answers (upstream unreachable, protocol errors) in OpenAI's error
+shape instead of mitmproxy's HTML page, so SDKs raise a readable exception. Pure: the addon
+installs ``format_openai_error`` in mitmproxy's HTTP layers (``addon.install_error_page``).
 """
 
 from __future__ import annotations
-
-import importlib
 
 import orjson
 
@@ -21,17 +17,3 @@ def format_openai_error(status_code: int, message: str) -> bytes:
         "code": CODES.get(status_code, "proxy_error"),
         "param": None,
     }})
-
-
-def install() -> bool:
-    """Swap the error page renderer; False (and mitmproxy's own page) if its layout changed."""
-    done = False
-    for name in ("_http1", "_http2", "_http3"):
-        try:
-            mod = importlib.import_module(f"mitmproxy.proxy.layers.http.{name}")
-        except ImportError:
-            continue
-        if hasattr(mod, "format_error"):
-            mod.format_error = format_openai_error
-            done = True
-    return done
