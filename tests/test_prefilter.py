@@ -18,7 +18,7 @@ from werker_proxy import hsdb
 from werker_proxy import prefilter as pf
 from werker_proxy.config import load_settings
 from werker_proxy.normalize import normalize
-from werker_proxy.redact import Redactor
+from werker_proxy.redact import Redactor, open_word_start
 from werker_proxy.rules import RuleSet, parse_rule
 
 EXPECT_HYPERSCAN = sys.platform == "linux" and platform.machine() in ("x86_64", "AMD64")
@@ -58,11 +58,17 @@ def _partial_rule_by_rule(plain: Redactor, fast: Redactor, text: str, pos: int =
     """Rules whose hits or hold point differ on a stream's unfinished text (``partial``)."""
     t = normalize(text).text
     pos = min(pos, len(t))
+    open_word = open_word_start(t, pos)
     out = []
     for rule in plain.ruleset.rules:
         a = plain.collect(t, "response", [rule], pos=pos, partial=True, tail=16)
+        fast.open_word_skip = False  # the exact hold point of every rule
         b = fast.collect(t, "response", [rule], pos=pos, partial=True, tail=16)
-        if [(h.start, h.end) for h in a[0]] != [(h.start, h.end) for h in b[0]] or a[1] != b[1]:
+        fast.open_word_skip = True  # the same up to the last open word, which is held anyway
+        c = fast.collect(t, "response", [rule], pos=pos, partial=True, tail=16)
+        spans = [(h.start, h.end) for h in a[0]]
+        if spans != [(h.start, h.end) for h in b[0]] or a[1] != b[1] or \
+                spans != [(h.start, h.end) for h in c[0]] or min(a[1], open_word) != min(c[1], open_word):
             out.append(rule.name)
     return out
 
@@ -228,6 +234,22 @@ def test_window_matching_equals_finditer_on_crafted_patterns(pattern):
         assert _rule_by_rule(plain, fast, text) == [], text
         for end in {len(text), len(text) - 1, len(text) // 2}:
             assert _partial_rule_by_rule(plain, fast, text[:end]) == [], text[:end]
+
+
+def test_skipping_partial_searches_inside_the_open_word_keeps_the_found_values():
+    """A rule that can only match partially inside the last open word is not searched (that
+    word is held anyway), but only when the word is short: in a long one a complete hit may end
+    inside it and its value must still wait, as in the plain scan (rule ``b`` holds "Jane")."""
+    ruleset = RuleSet.build([
+        parse_rule({"name": "a", "label": "N", "pattern": r"Patient: (?P<phi>[A-Z][a-z]+)", "propagate": True}, "t.yaml", 0),
+        parse_rule({"name": "b", "label": "X", "pattern": r"[A-Za-z,]+X"}, "t.yaml", 1)], [])
+    plain, fast = _engines(ruleset)
+    for tail in ("abc", "abcdefghijklmnopqrstuvwxyz"):
+        text = "Patient: Jane," + tail
+        a = plain.scan(text, "response", pos=0, partial=True, tail=16)
+        b = fast.scan(text, "response", pos=0, partial=True, tail=16)
+        assert (a[0], a[1], a[2]) == (b[0], b[1], b[2])
+        assert a[2] == [], "the plain scan holds the hit: nothing found yet"
 
 
 def test_leading_dash_of_a_set_stays_a_literal():

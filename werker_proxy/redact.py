@@ -102,10 +102,13 @@ class Redactor:
                  prefilter: Prefiltering | None = None):
         self.ruleset = ruleset
         self.gates = gates  # off only to compare against the plain engine
+        self.open_word_skip = True  # off only to compare rule by rule against the plain engine
         self.rule_timeout_s = rule_timeout_s
         self._order = {r.name: i for i, r in enumerate(ruleset.rules)}
         self.prefilter = prefilter  # built over ruleset.rules, in order (see hsdb.shared_prefilter)
         self._partial_info = _partial_info(prefilter) if prefilter is not None else []
+        self._min_widths = [s.min_width if s is not None else 0 for s in prefilter.shapes] if prefilter else []
+        self._unreadable: dict[str, frozenset[int]] = {}  # see _cannot_end_with
         self._gates: dict[str, tuple[Any, tuple[Rule, ...]]] = {}  # built on first use (~18 MB)
         tokens = sorted({r.replacement for r in ruleset.rules} | {KnownValue("").replacement}, key=len, reverse=True)
         self._own_tokens = regex.compile("|".join(regex.escape(t) for t in tokens))
@@ -165,35 +168,47 @@ class Redactor:
             ) from None
         return hits, hold
 
+    def _cannot_end_with(self, last: str) -> frozenset[int]:
+        """Rules (by index) with a shape that cannot read ``last``: a partial match reads up to
+        the end of the text, so a text ending with it has none for them.
+
+        (Only this test: starting the search at the last such character instead of the bound
+        is not safe: the regex module may then report a different partial match, e.g. skip one
+        that a lookahead made partial.)"""
+        found = self._unreadable.get(last)
+        if found is None:
+            found = frozenset(i for i, info in enumerate(self._partial_info)
+                              if info is not None and info[1] is not None and info[1].match(last) is not None)
+            if len(self._unreadable) < 4096:  # distinct last characters: few in practice
+                self._unreadable[last] = found
+        return found
+
     def _partial_only(self, rule: Rule, index: int, text: str, pos: int, scan: Scan,
-                      memo: dict[int, Any]) -> int | None:
+                      memo: dict[int, Any], open_word: int | None = None) -> int | None:
         """Hold point of a rule the prefilter finds no complete match for from ``pos``, or None
         when it may have one (then the rule runs in full).
 
         Such a rule can only have a partial match, and only near the end of the text: one search
-        from ``partial_start_bound`` answers it, and none is needed when the text ends with a
-        character the rule cannot read. (This replaces the stream gate, one alternation of all
-        rules, which costs ~18 MB of memory.) ``memo``: per text, bounds by shape and the budget.
+        from ``partial_start_bound`` answers it. (``collect`` does not ask when the text ends
+        with a character the rule cannot read, see ``_cannot_end_with``. This replaces the stream
+        gate, one alternation of all rules, which costs ~18 MB of memory.) ``memo``: per text,
+        bounds by shape and the budget.
+        ``open_word``: where the text's last open word starts, when a
+        partial match from there on cannot change the outcome (see ``collect``).
         """
         info = self._partial_info[index]
         if info is None:
             return None
-        shape, outside, alphabet = info
+        shape, outside = info
         ends = scan.ends.get(index)
         if ends and ends[-1] - shape.min_width >= pos:
             return None  # a widened match may start at or after pos
         n = len(text)
-        if outside is not None and n:
-            # a partial match reads up to the end of the text: not past a last character the
-            # rule cannot read. (Only this test: starting the search at the last such character
-            # instead of the bound is not safe: the regex module may then report a different
-            # partial match, e.g. skip one that a lookahead made partial.)
-            last = text[n - 1]
-            if last.isascii():
-                if last not in alphabet:
-                    return n
-            elif outside.match(last) is not None:
-                return n
+        if open_word is not None and (open_word == pos or (
+                outside is not None and outside.search(text, open_word - 1) is not None)):
+            # finalize() holds the last open word anyway: only a partial match starting before
+            # it could matter, and it would read the whole word and the whitespace before it
+            return n
         start = memo.get(id(shape))
         if start is None:
             start = memo[id(shape)] = partial_start_bound(shape, scan.lines, pos)
@@ -335,12 +350,31 @@ class Redactor:
             # cells of CSV/TSV columns read with their header as cue (see tablecontext)
             raw.extend(table_hits(text, lambda cell: self.scan(cell, direction)[0]))
         memo: dict[int, Any] = {}  # for _partial_only
+        open_word = None
+        if partial and scan is not None and self.open_word_skip:
+            # A partial match inside the open word cannot lower the hold point below it
+            # (finalize holds that word anyway). Used only when the word lies within ``tail`` of
+            # the end: then a complete hit ending inside it holds from its start, so no rule
+            # skipped this way could have kept such a hit out of the found values either.
+            w = open_word_start(text, pos)
+            if len(text) - w <= tail:
+                open_word = w
+        settled: frozenset[int] | set[int] = frozenset()
+        if partial and scan is not None and text:
+            # rules that can neither match from pos nor match partially: no call needed
+            settled = self._cannot_end_with(text[-1])
+            widths = self._min_widths
+            maybe = {i for i, ends in scan.ends.items() if ends[-1] - widths[i] >= pos}
+            if maybe:
+                settled = settled - maybe
         for rule in rules:
             if scan is not None:
                 index = self._order[rule.name]
                 if scan.covered[index]:
                     if partial:
-                        h = self._partial_only(rule, index, text, pos, scan, memo)
+                        if index in settled:
+                            continue
+                        h = self._partial_only(rule, index, text, pos, scan, memo, open_word)
                         if h is not None:
                             hold = min(hold, h)
                             continue
@@ -391,7 +425,7 @@ class Redactor:
         if partial:
             # `\b` at the end of the text counts as a real end in partial matching, so a rule like
             # `\(?\b\d{3}` would not claim the "(" of "call (": never release the last open word
-            hold = min(hold, max(pos, _TRAILING.search(text).start()))
+            hold = min(hold, open_word_start(text, pos))
             # a merged span crossing the hold point may still grow: hold from its start
             for h in reversed(merged):
                 if h.start < hold < h.end:
@@ -535,21 +569,13 @@ def build_gate(rules: Iterable[Rule]) -> tuple[Any, tuple[Rule, ...]]:
         return None, tuple(rules)
 
 
-_ASCII = [chr(c) for c in range(128)]
-
-
-def _partial_info(prefilter: Prefiltering) -> list[tuple[Any, Any, frozenset[str]] | None]:
-    """Per rule: its shape (equal shapes shared, so one bound serves them all), the pattern of
-    characters outside its alphabet, and the ASCII characters inside it (a set is faster)."""
+def _partial_info(prefilter: Prefiltering) -> list[tuple[Any, Any] | None]:
+    """Per rule: its shape (equal shapes shared, so one bound serves them all) and the pattern
+    of characters outside its alphabet."""
     shared: dict[Any, Any] = {}
-    out: list[tuple[Any, Any, frozenset[str]] | None] = []
+    out: list[tuple[Any, Any] | None] = []
     for shape, outside in zip(prefilter.shapes, prefilter.outside):
-        if shape is None:
-            out.append(None)
-            continue
-        shape = shared.setdefault(shape, shape)
-        alphabet = frozenset(c for c in _ASCII if outside is None or outside.match(c) is None)
-        out.append((shape, outside, alphabet))
+        out.append(None if shape is None else (shared.setdefault(shape, shape), outside))
     return out
 
 
@@ -614,6 +640,11 @@ def covering(spans: list[tuple[int, int]]) -> Callable[[int, int], bool]:
         return k >= 0 and reach[k] >= e
 
     return inside
+
+
+def open_word_start(text: str, pos: int = 0) -> int:
+    """Start of the text's last open word (its trailing run of non-space), not before ``pos``."""
+    return _TRAILING.search(text, pos).start()
 
 
 def merge_hits(hits: list[Hit]) -> list[Hit]:
