@@ -172,6 +172,7 @@ class Reply:
     content_encoding: str | None = None
     raw_sse: bytes | list[bytes] | None = None
     raw_body: bytes | None = None
+    content_type: str = "application/json"  # of raw_body
     usage_chunk: bool | None = None
     obfuscation: bool = False
     model: str | None = None
@@ -656,7 +657,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 events = call.responses_events() if api == "responses" else call.chat_events()
             self._send_stream(events, reply)
         elif reply.raw_body is not None:
-            self._send_raw(reply.status, reply.raw_body, "application/json", reply)
+            self._send_raw(reply.status, reply.raw_body, reply.content_type, reply)
         else:
             obj = call.responses_json() if api == "responses" else call.chat_json()
             self._send_json(reply.status, obj, reply)
@@ -678,7 +679,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if reply.content_encoding:
             data = _compress(data, reply.content_encoding)
         self.send_response(status)
-        self.send_header("Content-Type", ctype)
+        if ctype:
+            self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(data)))
         if reply.content_encoding:
             self.send_header("Content-Encoding", reply.content_encoding)
@@ -889,6 +891,7 @@ class FakeUpstream:
         content_encoding: str | None = None,
         raw_sse: bytes | list[bytes] | None = None,
         raw_body: bytes | None = None,
+        content_type: str = "application/json",
         usage_chunk: bool | None = None,
         obfuscation: bool = False,
         model: str | None = None,
@@ -914,7 +917,8 @@ class FakeUpstream:
         - ``raw_sse``: send exactly these bytes as a ``text/event-stream`` body; a list is
           sent as separate flushed chunks, with ``delay`` between them (``break_after``
           counts chunks).
-        - ``raw_body``: send exactly these bytes as an ``application/json`` body.
+        - ``raw_body``: send exactly these bytes as the body, as ``content_type``
+          (default ``application/json``; an empty string sends no Content-Type).
         - ``usage_chunk``: chat streams: send the final usage chunk (default: only when the
           request asks with ``stream_options.include_usage``).
         - ``obfuscation``: add the real API's random ``obfuscation`` padding to deltas.
@@ -934,6 +938,7 @@ class FakeUpstream:
             content_encoding=content_encoding,
             raw_sse=raw_sse,
             raw_body=raw_body,
+            content_type=content_type,
             usage_chunk=usage_chunk,
             obfuscation=obfuscation,
             model=model,

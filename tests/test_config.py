@@ -32,6 +32,8 @@ def _err(tmp_path, text: str) -> ConfigError:
         ("version: 1\nrules_files: [nope.yaml]\n", 2, "no such file"),
         ("version: 1\nrules: [\n", 3, "invalid YAML"),
         ("version: 1\ncache_dir: 3\n", 2, "cache_dir must be a path, or false"),
+        ("version: 1\nallow:\n  - 'ok'\n  - '(['\n", 4, "invalid regex"),
+        ("version: 1\nallow: ['ok', '([']\n", 2, "invalid regex"),
     ],
 )
 def test_bad_config_names_file_line_and_fix(tmp_path, body, line, needle):

@@ -17,6 +17,14 @@ def test_ssn_with_unicode_dashes_and_zero_width_is_found(small):
         assert r.counts == {"ssn": 1}
 
 
+def test_invisible_characters_inside_an_ssn_do_not_hide_it(small):
+    """A soft hyphen shows nothing unless a line breaks there, and direction marks and invisible
+    operators show nothing at all: they are dropped before matching, like zero-width spaces."""
+    for mark in ["\u00ad", "\u200e", "\u200f", "\u202a", "\u202c", "\u2066", "\u2069", "\u2061", "\u034f"]:
+        text = f"SSN 123-4{mark}5-67{mark}89"
+        assert small.redactor.redact(text).text == "SSN [SSN]", repr(text)
+
+
 def test_validator_rejects_impossible_ssn(small):
     """An SSN with area 000 is not an SSN."""
     assert small.redactor.redact("ref 000-12-3456").text == "ref 000-12-3456"

@@ -15,6 +15,7 @@ import os
 import re
 import time
 import types
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -46,6 +47,38 @@ def error_response(err: WerkerError) -> http.Response:
                       "code": err.code, "param": None}}
     return http.Response.make(err.status, orjson.dumps(body),
                               {"content-type": "application/json", "x-werker-proxy": "blocked"})
+
+
+def _answer_instead_of_body(answer: bytes) -> Callable[[bytes], list[bytes]]:
+    """Stream callable for a call blocked when its response headers arrived.
+
+    mitmproxy still reads the upstream body after the ``responseheaders`` hook, and unless the
+    response streams it puts that body into whatever ``flow.response`` is then: our error
+    answer would go out with the upstream's bytes. Streaming instead sends the answer's headers
+    at once, its body with the first upstream chunk (or at the end), and drops every upstream
+    byte.
+    """
+    pending = [answer] if answer else []
+
+    def stream(_chunk: bytes) -> list[bytes]:
+        out = pending[:]
+        pending.clear()
+        return out
+
+    return stream
+
+
+def _close_client_connection(flow: http.HTTPFlow) -> bool:
+    """Close the client's connection of a streaming call: a stream callable cannot end the
+    response it is streaming, and an exception in it would leave the client waiting."""
+    try:
+        handler = ctx.master.addons.get("proxyserver").connections.get(flow.client_conn.id)
+        if handler is None:
+            return False
+        handler.close_connection(handler.client)
+        return True
+    except Exception:  # noqa: BLE001 - mitmproxy internals changed: fall back to the exception
+        return False
 
 
 def _where(e: BaseException) -> str:
@@ -410,6 +443,8 @@ class WerkerProxy:
                 resp.stream = self._stream_adapter(flow, state, redactor, decoder)
         except Exception as e:  # noqa: BLE001 - fail closed
             self._fail_closed(flow, state, e, "responseheaders")
+            if flow.response is not None:
+                flow.response.stream = _answer_instead_of_body(flow.response.raw_content or b"")
 
     def _stream_adapter(self, flow: http.HTTPFlow, state: CallState, redactor: StreamRedactor, decoder: Any):
         """The mitmproxy stream callable: raw chunks in, scrubbed SSE bytes out; b"" ends it."""
@@ -428,7 +463,9 @@ class WerkerProxy:
                 redactor.abort()
                 code = e.code if isinstance(e, WerkerError) else "stream_failed"
                 self._finish_stream(flow, state, "blocked", code)
-                raise
+                if _close_client_connection(flow):
+                    return []  # what was held is dropped; the client sees its stream end now
+                raise  # mitmproxy drops the call; the client may only notice at its timeout
             # An empty bytes return would end an HTTP/1.1 chunked body early: hold with [].
             return out if out else []
 
@@ -491,14 +528,22 @@ class WerkerProxy:
                                         code="upstream_bad_json") from None
                 state.response_counts = report.counts
                 state.usage, state.response_id = usage_of(body)
-            elif ctype.startswith("text/"):
+            else:  # text whatever the label says; what is not text cannot be scrubbed
                 try:
                     text = raw.decode("utf-8")
                 except UnicodeDecodeError:
-                    raise UpstreamError("the upstream sent text that is not UTF-8", code="upstream_bad_text") from None
-                r = settings.redactor.redact(text, "response", state.known)
-                state.response_counts = r.counts
-                out = r.text.encode("utf-8")
+                    text = None
+                    if ctype.startswith("text/"):
+                        raise UpstreamError("the upstream sent text that is not UTF-8", code="upstream_bad_text") from None
+                    if settings.redaction.attachments != "allow":
+                        raise UpstreamError(
+                            f"the upstream answered with a binary body ({ctype or 'no Content-Type'}) that cannot "
+                            "be scrubbed; `redaction.attachments: allow` lets such bodies through",
+                            code="upstream_binary_body") from None
+                if text is not None:
+                    r = settings.redactor.redact(text, "response", state.known)
+                    state.response_counts = r.counts
+                    out = r.text.encode("utf-8")
             if out is not raw:
                 resp.raw_content = out
                 resp.headers["content-length"] = str(len(out))

@@ -235,7 +235,7 @@ def _load_rules(doc: dict[str, Any], source: str, base_dir: str) -> tuple[RuleSe
     inline_allow = doc.get("allow") or []
     if not isinstance(inline_allow, list):
         raise ConfigError(source, line_of(doc, "allow"), "allow must be a list")
-    allow.extend(parse_allow(n, source, i) for i, n in enumerate(inline_allow))
+    allow.extend(parse_allow(n, source, i, line_of(inline_allow, i)) for i, n in enumerate(inline_allow))
     return RuleSet.build(rules, allow), tuple(sources)
 
 

@@ -1,7 +1,7 @@
 """See through Unicode lookalikes: match on a normalized copy, map spans back to the original.
 
 Fullwidth ASCII (``０-９``, ``Ａ``...) becomes ASCII, Unicode dashes become ``-``, exotic spaces
-become a plain space, zero-width characters disappear. Pure ASCII text is returned as is.
+become a plain space, zero-width and other invisible characters disappear. Pure ASCII text is returned as is.
 """
 
 from __future__ import annotations
@@ -10,9 +10,12 @@ from dataclasses import dataclass
 
 import regex
 
-_DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u2043\ufe58\ufe63\uff0d\u00ad"
+_DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u2043\ufe58\ufe63\uff0d"
 _SPACES = "\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f\u3000"
-_ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff\u180e"
+# zero-width and other invisible characters: soft hyphen (shown only at a line break),
+# combining grapheme joiner, direction marks, embeddings and isolates, invisible operators
+_ZERO_WIDTH = ("\u200b\u200c\u200d\u2060\ufeff\u180e\u00ad\u034f\u200e\u200f"
+               "\u202a\u202b\u202c\u202d\u202e\u2061\u2062\u2063\u2064\u2066\u2067\u2068\u2069")
 
 _TABLE: dict[int, str] = {}
 for _c in _DASHES:

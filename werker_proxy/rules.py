@@ -254,10 +254,11 @@ def _parse_context(node: Any, source: str, parent: Any, where: str) -> Context |
     return Context(words, window, required, cue)
 
 
-def parse_allow(node: Any, source: str, index: int) -> AllowPattern:
+def parse_allow(node: Any, source: str, index: int, line: int | None = None) -> AllowPattern:
+    """``line``: where the entry sits in its list (a plain string carries no location)."""
     where = f"allow[{index}]"
     if isinstance(node, str):
-        return AllowPattern(f"allow_{index}", compile_pattern(node, 0, source, line_of(node), where), source, None)
+        return AllowPattern(f"allow_{index}", compile_pattern(node, 0, source, line, where), source, line)
     if not isinstance(node, dict) or not isinstance(node.get("pattern"), str):
         raise ConfigError(source, line_of(node), f"{where}: an allow entry is a regex string or {{name, pattern, flags}}")
     for k in node:
@@ -289,7 +290,7 @@ def parse_rules_document(doc: Any, source: str) -> tuple[list[Rule], list[AllowP
     if not isinstance(allow_node, list):
         raise ConfigError(source, line_of(doc, "allow"), "`allow` must be a list")
     rules = [parse_rule(n, source, i, macros) for i, n in enumerate(rules_node)]
-    allow = [parse_allow(n, source, i) for i, n in enumerate(allow_node)]
+    allow = [parse_allow(n, source, i, line_of(allow_node, i)) for i, n in enumerate(allow_node)]
     return rules, allow
 
 

@@ -110,6 +110,28 @@ class ProxyProcess:
         return httpx.Client(proxy=self.proxy_url, verify=ssl.create_default_context(cafile=str(self.ca_bundle)),
                             **kw)
 
+    def raw_exchange(self, request: bytes, timeout: float = 10.0, host: str = "api.werker.health") -> bytes:
+        """Every byte the client receives for ``request`` (sent over CONNECT and TLS as it is),
+        read until the proxy closes the connection or ``timeout`` passes without data."""
+        with socket.create_connection(("127.0.0.1", self.port), timeout=timeout) as sock:
+            sock.sendall(f"CONNECT {host}:443 HTTP/1.1\r\nHost: {host}:443\r\n\r\n".encode())
+            head = b""
+            while b"\r\n\r\n" not in head:
+                chunk = sock.recv(4096)
+                if not chunk:
+                    raise ConnectionError(f"proxy closed the CONNECT: {head!r}")
+                head += chunk
+            assert head.split(b" ", 2)[1] == b"200", head
+            tls = ssl.create_default_context(cafile=str(self.ca_bundle)).wrap_socket(sock, server_hostname=host)
+            tls.sendall(request)
+            out = b""
+            try:
+                while chunk := tls.recv(65536):
+                    out += chunk
+            except (TimeoutError, socket.timeout, ssl.SSLError, ConnectionError):
+                pass
+            return out
+
     def client(self, **kw):
         from openai import OpenAI
 

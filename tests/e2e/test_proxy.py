@@ -334,6 +334,27 @@ def test_compressed_upstream_answer_is_decoded_and_scrubbed(proxy, up, encoding)
     assert raw.parse().output_text == "Patient SSN [SSN], mail [EMAIL], phone [PHONE]."
 
 
+@pytest.mark.parametrize("ctype", ["application/octet-stream", "", "multipart/mixed; boundary=x",
+                                   "image/png", "application/xml"])
+def test_an_answer_of_any_content_type_is_scrubbed_when_it_is_text(proxy, up, ctype):
+    """Whatever the Content-Type says (or if there is none), a body that is text is read as
+    text and scrubbed: a label is not a reason to pass PHI."""
+    up.reply(raw_body=f"data: Patient SSN {SSNS[0]}, mail {EMAILS[0]}\n\n".encode(), content_type=ctype)
+    r = post_raw(proxy, "/v1/responses", json.dumps({"model": MODEL, "input": "hi"}).encode())
+    assert r.status_code == 200 and leaks(r.text) == [], r.text
+    assert "[SSN]" in r.text and "[EMAIL]" in r.text
+
+
+def test_a_binary_answer_is_blocked_unless_attachments_are_allowed(proxy, up):
+    """A body that is not text cannot be scrubbed: 502 `upstream_binary_body`, nothing of it
+    reaches the client (``redaction.attachments: allow`` lets such bodies through)."""
+    up.reply(raw_body=b"\x89PNG\r\n\x1a\n\xff\xfe Patient SSN " + SSNS[0].encode(), content_type="image/png")
+    r = post_raw(proxy, "/v1/responses", json.dumps({"model": MODEL, "input": "hi"}).encode())
+    assert_error_shape(r, 502, "upstream_binary_body")
+    assert leaks(r.text) == []
+    assert_blocked_record(proxy, "upstream_binary_body", event="response")
+
+
 @pytest.mark.parametrize("status,exc", [(400, openai.BadRequestError), (404, openai.NotFoundError),
                                         (429, openai.RateLimitError), (500, openai.InternalServerError)])
 def test_upstream_error_bodies_pass_through_scrubbed(proxy, up, status, exc):

@@ -145,6 +145,51 @@ def test_gzip_compressed_stream_is_scrubbed(proxy, up):
     assert "[SSN]" in final.output_text
 
 
+SSN_FRAME = (b'data: {"type":"response.output_text.delta","item_id":"msg_1","output_index":0,'
+             b'"content_index":0,"delta":"ssn 123-45-6789","sequence_number":0}\n\n')
+
+
+def _stream_request(body: bytes = b'{"model":"m","input":"x","stream":true}') -> bytes:
+    return (b"POST /v1/responses HTTP/1.1\r\nHost: api.werker.health\r\nContent-Type: application/json\r\n"
+            b"Connection: close\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+
+
+@pytest.mark.parametrize("encoding", ["x-custom", "compress"])
+def test_a_stream_in_an_undecodable_encoding_gets_the_error_and_not_one_upstream_byte(proxy, up, encoding):
+    """Blocked when its headers arrive: the client gets the OpenAI-shaped error, whole, and
+    nothing of the upstream body after it (the body mitmproxy reads later must not replace it)."""
+    up.reply(raw_sse=[SSN_FRAME, SSN_FRAME], headers={"Content-Encoding": encoding}, delay=0.2)
+    t0 = time.monotonic()
+    got = proxy.raw_exchange(_stream_request())
+    assert time.monotonic() - t0 < 8, "the client waited for its timeout"
+    head, _, body = got.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 502"), got[:200]
+    length = int(next(l.split(b":")[1] for l in head.split(b"\r\n") if l.lower().startswith(b"content-length")))
+    assert len(body) == length, got
+    err = json.loads(body)["error"]
+    assert (err["type"], err["code"]) == ("werker_proxy_error", "upstream_bad_encoding")
+    assert b"6789" not in got and b"delta" not in got
+    rec = _wait_for(lambda: last_response_record(proxy), lambda r: r["outcome"] == "blocked")
+    assert (rec["outcome"], rec["reason"]) == ("blocked", "upstream_bad_encoding")
+
+
+def test_a_stream_that_turns_out_corrupt_ends_the_clients_stream(proxy, up):
+    """gzip announced, garbage sent: decoding fails mid-stream. The client's stream must end at
+    once (not hang until its own timeout) with nothing unscrubbed, and the audit says blocked."""
+    up.reply(raw_sse=[b"\x1f\x8b\x08\x00garbage " + SSN_FRAME, SSN_FRAME], headers={"Content-Encoding": "gzip"},
+             delay=3.0)
+    t0 = time.monotonic()
+    got = proxy.raw_exchange(_stream_request(), timeout=20)
+    assert time.monotonic() - t0 < 2.5, "the client's stream stayed open after the failure"
+    assert b"6789" not in got and b"garbage" not in got
+    rec = _wait_for(lambda: last_response_record(proxy), lambda r: r["outcome"] == "blocked")
+    assert (rec["outcome"], rec["reason"]) == ("blocked", "upstream_bad_encoding")
+    with _ends_or_raises():  # and the SDK sees an error or an ending, never a hang
+        up.reply(raw_sse=[b"\x1f\x8b\x08\x00garbage " + SSN_FRAME], headers={"Content-Encoding": "gzip"})
+        for e in proxy.client(timeout=10).responses.create(model="m", input="x", stream=True):
+            assert "6789" not in str(e)
+
+
 class _ends_or_raises:
     """The client's stream must end: cleanly (iteration stops) or with an SDK/transport error."""
 
