@@ -262,10 +262,15 @@ def test_same_file_twice_is_an_overlap():
     assert result.problem is not None and result.problem.kind == audit.OVERLAP
 
 
-def test_mid_series_start_verifies_with_a_note():
-    """A series that does not start at seq 1 verifies and says where it starts."""
-    result = verify_lines(chain(30)[10:])
-    assert result.ok and any("seq 11" in n for n in result.notes)
+def test_mid_series_start_fails_unless_declared():
+    """A series that does not start at seq 1 is a deletion at its first line, unless the caller
+    declares the start (start=11) or accepts any (start=None); a note says where it starts."""
+    lines = chain(30)[10:]
+    result = verify_lines(lines)
+    assert not result.ok and (result.problem.line, result.problem.kind) == (1, audit.DELETED)
+    for start in (11, None):
+        result = verify_lines(lines, start=start)
+        assert result.ok and any("seq 11" in n for n in result.notes)
 
 
 def test_seals_verify_with_the_initial_key():

@@ -68,6 +68,15 @@ def _answer_instead_of_body(answer: bytes) -> Callable[[bytes], list[bytes]]:
     return stream
 
 
+def _model_of(raw: bytes) -> str | None:
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None
+    model = body.get("model") if isinstance(body, dict) else None
+    return model if isinstance(model, str) else None
+
+
 def _close_client_connection(flow: http.HTTPFlow) -> bool:
     """Close the client's connection of a streaming call: a stream callable cannot end the
     response it is streaming, and an exception in it would leave the client waiting."""
@@ -199,6 +208,8 @@ class WerkerProxy:
                 raise exceptions.OptionsError(f"Cannot load werker-proxy config: {msg}") from e
             return False
         old_audit, self.audit = self.audit, audit
+        redactor = settings.redactor  # strings copied into records (model, ids) never hold a matched value
+        audit.scrub = lambda text: redactor.redact(text, "request").text
         self.settings, self.config_error = settings, None
         if settings.redactor.prefilter is not None:
             settings.redactor.prefilter.start()  # background; the plain scan serves meanwhile
@@ -375,8 +386,12 @@ class WerkerProxy:
             raise BodyTooLarge(f"the decoded request body ({len(raw)} bytes) exceeds max_body_bytes")
         if raw.strip():
             if settings.redaction.request:
-                out, report, body = scrub_body_bytes(raw, settings.redactor, "request",
-                                                     attachments=settings.redaction.attachments)
+                try:
+                    out, report, body = scrub_body_bytes(raw, settings.redactor, "request",
+                                                         attachments=settings.redaction.attachments)
+                except WerkerError:
+                    state.model = _model_of(raw)  # a blocked call's record still names its model
+                    raise
                 state.request_counts = report.counts
                 state.known = report.found
                 if out is not raw:

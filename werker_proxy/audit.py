@@ -30,13 +30,19 @@ Anyone can re-check the chain without this package::
         prev = h
 
 ``verify_files`` does this across a rotated series and also names the first bad line and why.
+It also requires each line to be byte for byte the canonical serialization of its record, and
+the series to start at seq 1 unless the caller declares where a pruned series starts.
+
+``scrub_fields`` runs every string a record copies from a call (model, response id, method,
+path, metadata, usage keys, ...) through the configured redactor before it is hashed: the
+log never holds a matched value, even in fields the body scrubber treats as structure.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from itertools import chain
@@ -59,7 +65,8 @@ PARTIAL = "partial"  # the last line has no newline: a write was cut off
 MALFORMED = "malformed"  # JSON, but not a record (fields missing or of the wrong type)
 EDITED = "edited"  # the content no longer matches its hash
 INSERTED = "inserted"  # a seq appears twice
-DELETED = "deleted"  # seq jumps forward
+DELETED = "deleted"  # seq jumps forward (or the series starts after the declared start)
+BAD_START = "bad-start"  # the series starts before the seq the caller declared
 REORDERED = "reordered"  # seq goes backwards
 BROKEN_LINK = "broken-link"  # prev is not the hash of the record before
 MISSING_FILE = "missing-file"  # a gap between two files of a rotated series
@@ -111,6 +118,46 @@ def build_record(fields: Mapping[str, Any], *, seq: int, prev: str,
     body.update(v=VERSION, seq=seq, ts=format_ts(now), prev=prev)
     body["hash"] = record_hash(body)
     return body
+
+
+# --- scrubbing copied strings ------------------------------------------------------------
+
+# Fields the proxy itself fills with codes, ids or digests; every other string is scrubbed.
+KEPT_FIELDS = frozenset({"event", "flow_id", "outcome", "reason", "redactions",
+                         "request_sha256", "response_sha256",
+                         "host"})  # the configured target the call matched, not the client's text
+
+
+def scrub_text(text: str, redact: Callable[[str], str]) -> str:
+    """``redact(text)``, then each ``_``-joined part on its own.
+
+    Rules are word-bounded and ``_`` is a word character, so ``resp_123-45-6789`` hides the
+    SSN from a rule that finds it in ``resp-123-45-6789``; ids are built exactly like that.
+    """
+    out = redact(text)
+    if "_" in out:
+        out = "_".join(redact(part) if part else part for part in out.split("_"))
+    return out
+
+
+def _scrub_node(node: Any, redact: Callable[[str], str]) -> Any:
+    if isinstance(node, str):
+        return scrub_text(node, redact)
+    if isinstance(node, Mapping):
+        return {scrub_text(k, redact) if isinstance(k, str) else k: _scrub_node(v, redact)
+                for k, v in node.items()}
+    if isinstance(node, (list, tuple)):
+        return [_scrub_node(v, redact) for v in node]
+    return node
+
+
+def scrub_fields(fields: Mapping[str, Any], redact: Callable[[str], str]) -> dict[str, Any]:
+    """A copy of ``fields`` with every string (and mapping key) below a field scrubbed.
+
+    Deny by default: only the fields in ``KEPT_FIELDS`` (codes, ids and digests the proxy
+    makes) are copied as they are. Field names themselves are the proxy's and stay.
+    """
+    return {k: v if k in KEPT_FIELDS else _scrub_node(v, redact) for k, v in fields.items()}
 
 
 # --- seal keys ---------------------------------------------------------------------------
@@ -265,9 +312,11 @@ class _Checker:
     """Feeds records one by one; raises ``_Stop`` at the first problem."""
 
     key: SealKey | None
+    start: int | None = 1  # the seq the series must start at; None: any (a pruned log)
     records: int = 0
     seals: int = 0
     first_seq: int | None = None
+    first_prev: str | None = None
     seq: int | None = None  # last good seq
     hash: str | None = None  # last good hash
     seal_index: int | None = None
@@ -280,7 +329,7 @@ class _Checker:
         if record_hash(rec) != rec["hash"]:
             raise _Stop(Problem(name, n, EDITED, f"seq {seq}: hash does not match the content "
                                 "(the record was changed after it was written)"))
-        if line.rstrip(b"\r\n") != encode_line(rec)[:-1]:
+        if line != encode_line(rec):
             raise _Stop(Problem(name, n, EDITED, f"seq {seq}: the line is not in canonical form "
                                 "(re-serialized or edited by hand)"))
         if self.gap is not None:
@@ -292,7 +341,9 @@ class _Checker:
                                     "records are out of order"))
             raise _Stop(self._deleted(gname, gline, gseq))
         if self.seq is None:
-            self.first_seq = seq
+            self.first_seq, self.first_prev = seq, prev
+            if self.start is not None and seq != self.start:
+                raise _Stop(self._bad_start(name, n, rec))
             if seq == 1 and prev != GENESIS:
                 raise _Stop(Problem(name, n, BROKEN_LINK, "seq 1 must have prev = 64 zeros"))
         elif seq == self.seq:
@@ -313,6 +364,21 @@ class _Checker:
             self.since_seal += 1
         self.records += 1
         self.seq, self.hash = seq, rec["hash"]
+
+    def _bad_start(self, name: str, n: int, rec: dict[str, Any]) -> Problem:
+        assert self.start is not None
+        seq, before = rec["seq"], rec.get("previous_file")
+        if seq < self.start:
+            return Problem(name, n, BAD_START, f"the series starts at seq {seq}, but it was "
+                           f"declared to start at seq {self.start} (--from-seq)")
+        declared = "" if self.start == 1 else " (--from-seq)"
+        return Problem(name, n, DELETED, f"the series starts at seq {seq}, not {self.start}"
+                       f"{declared}: {seq - self.start} record(s) before this line are missing "
+                       + (f"(it continues {before}, which is not given); " if rec.get("event")
+                          == "rotated" and isinstance(before, str) else
+                          "(deleted, or earlier files not given); ")
+                       + "if they were archived on purpose, "
+                       f"verify with --from-seq {seq}")
 
     def _deleted(self, name: str, n: int, seq: int) -> Problem:
         missing = seq - (self.seq or 0) - 1
@@ -385,7 +451,7 @@ def _lines(name: str, lines: Iterable[bytes], checker: _Checker,
     if checker.gap is not None:
         gname, gline, gseq = checker.gap
         raise _Stop(checker._deleted(gname, gline, gseq))
-    if head is not None and first is not None and head.seq > (checker.seq or 0):
+    if head is not None and head.seq > (checker.seq or 0):
         raise _Stop(Problem(name, n + 1, TRUNCATED, f"the log ends at seq {checker.seq} but the "
                             f"head file says seq {head.seq} was written: "
                             f"{head.seq - (checker.seq or 0)} record(s) removed from the end"))
@@ -405,13 +471,16 @@ def _first_seq(it: Iterator[bytes], peeked: list[bytes]) -> int:
 
 
 def verify_files(files: Sequence[tuple[str, Iterable[bytes]]], *, key: SealKey | None = None,
-                 heads: Mapping[str, Head] | None = None) -> VerifyResult:
+                 heads: Mapping[str, Head] | None = None,
+                 start: int | None = 1) -> VerifyResult:
     """Check a rotated series given as ``(name, lines)`` pairs in any order.
 
     Files are put in order by their first ``seq``; a gap between two files is a missing file.
     ``heads`` maps a file name to its head file (its last record must not be gone). With
     ``key`` (the initial key from ``audit keygen``, or any later one) every seal's MAC is
-    checked and a log without any seal fails.
+    checked and a log without any seal fails. The series must start at seq ``start``: 1 (the
+    whole log), the first seq kept after older files were archived, or None to accept any
+    start (the notes then say where it starts, so the link can be checked by hand).
     """
     heads = heads or {}
     order: list[tuple[int, int, str, Iterator[bytes]]] = []
@@ -420,7 +489,7 @@ def verify_files(files: Sequence[tuple[str, Iterable[bytes]]], *, key: SealKey |
         peeked: list[bytes] = []
         order.append((_first_seq(it, peeked), i, name, chain(peeked, it)))
     order.sort(key=lambda t: (t[0], t[1]))
-    checker = _Checker(key)
+    checker = _Checker(key, start)
     notes: list[str] = []
     try:
         prev_name: str | None = None
@@ -445,7 +514,9 @@ def verify_files(files: Sequence[tuple[str, Iterable[bytes]]], *, key: SealKey |
         return VerifyResult(False, checker.records, checker.seals, len(order), stop.problem,
                             checker.first_seq, checker.seq, checker.hash)
     if checker.first_seq is not None and checker.first_seq != 1:
-        notes.append(f"the series starts at seq {checker.first_seq}; earlier files not checked")
+        notes.append(f"the series starts at seq {checker.first_seq} with prev {checker.first_prev}"
+                     f": seq {checker.first_seq - 1} (archived, not checked here) must have that "
+                     "hash")
     if key is None and checker.seals:
         notes.append("seals not checked (no --key)")
     elif key is not None and checker.since_seal:
@@ -455,9 +526,10 @@ def verify_files(files: Sequence[tuple[str, Iterable[bytes]]], *, key: SealKey |
 
 
 def verify_lines(lines: Iterable[bytes], *, name: str = "-", key: SealKey | None = None,
-                 head: Head | None = None) -> VerifyResult:
+                 head: Head | None = None, start: int | None = 1) -> VerifyResult:
     """Check one file's lines (bytes, each ending in ``\\n``)."""
-    return verify_files([(name, lines)], key=key, heads={name: head} if head else None)
+    return verify_files([(name, lines)], key=key, heads={name: head} if head else None,
+                        start=start)
 
 
 def last_record(tail: bytes, *, at_start: bool) -> tuple[dict[str, Any] | None, int, bool]:

@@ -36,11 +36,19 @@ def add_audit_subcommands(
         "verify", help="check the hash chain (and seals) of audit files",
         description="Check the hash chain across rotated audit files given in any order, the "
         "head file next to each, and with --key every seal. Prints `OK: N records, S seals, "
-        "F files` (exit 0) or `FILE:LINE: KIND: WHY` for the first bad line (exit 1).")
+        "F files` (exit 0) or `FILE:LINE: KIND: WHY` for the first bad line (exit 1). The "
+        "series must start at seq 1 unless --from-seq or --allow-pruned says it was pruned.")
     verify.add_argument("files", nargs="*", metavar="FILE",
                         help="audit files; default: the config's audit path and its rotated files")
     verify.add_argument("--key", metavar="F", help="verification key from `audit keygen`")
     verify.add_argument("--config", metavar="F", help="config that names the audit path")
+    pruned = verify.add_mutually_exclusive_group()
+    pruned.add_argument("--from-seq", type=int, metavar="N",
+                        help="the records before seq N were archived or removed on purpose: the "
+                        "series must start exactly at seq N (default: 1, the whole log)")
+    pruned.add_argument("--allow-pruned", action="store_true",
+                        help="accept a series starting at any seq (e.g. one day's files); a note "
+                        "gives its first seq and prev to match against the earlier files")
     verify.set_defaults(func=cmd_verify, load_audit_path=load_audit_path)
 
     keygen = sub.add_parser(
@@ -79,6 +87,11 @@ def cmd_verify(args: argparse.Namespace) -> int:
     """Run ``audit verify``; prints the result and returns the exit code."""
     # `audit.jsonl*` also matches the head file (and its temp file): they are not logs
     files: list[str] = [f for f in args.files if not f.endswith((".head", ".head.tmp"))]
+    from_seq = getattr(args, "from_seq", None)
+    if from_seq is not None and from_seq < 1:
+        print("audit verify: --from-seq must be 1 or more", file=sys.stderr)
+        return USAGE
+    start = None if getattr(args, "allow_pruned", False) else (from_seq or 1)
     path = ""
     if not args.files:
         loader: AuditPathLoader | None = getattr(args, "load_audit_path", None)
@@ -104,7 +117,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
             heads[files[-1]] = h  # the current file is gone; its head still counts
         with contextlib.ExitStack() as stack:
             opened = [(f, stack.enter_context(open(f, "rb"))) for f in files]
-            result = verify_files(opened, key=key, heads=heads)
+            result = verify_files(opened, key=key, heads=heads, start=start)
     except (OSError, ValueError) as e:
         where = getattr(e, "filename", None) or ""
         print(f"audit verify: {where + ': ' if where else ''}{getattr(e, 'strerror', None) or e}",

@@ -20,6 +20,10 @@ newline and followed by a ``recovered`` record. If the head file is ahead of the
 were removed while the proxy was down: the writer refuses to start (``AuditError``) until an
 operator has looked (``audit verify``) and removed the head file.
 
+``scrub`` (a ``str -> str`` redactor, settable later as ``log.scrub``) runs over every string
+a record copies from the call before it is hashed (see ``audit.scrub_fields``); if it raises,
+``append`` raises ``AuditError`` and writes nothing.
+
 A failed ``fsync`` (or a file replaced underneath) poisons the writer: every later ``append``
 raises ``AuditError`` until a new ``AuditLog`` is opened. ``fsync="always"`` does group commit:
 callers whose records were written while an fsync ran share the next one.
@@ -39,7 +43,7 @@ from typing import Any, Literal
 
 from werker_proxy.audit import (
     GENESIS, WRITER_EVENTS, Head, SealKey, build_record, build_seal, encode_line, evolve_key,
-    format_head, format_key_file, last_record, parse_head, parse_key_file,
+    format_head, format_key_file, last_record, parse_head, parse_key_file, scrub_fields,
 )
 from werker_proxy.errors import AuditError
 
@@ -134,7 +138,8 @@ class AuditLog:
                  rotate_bytes: int | None = None, rotate_daily: bool = False,
                  seal_key_file: str | None = None, seal_every_records: int = 1000,
                  seal_every_seconds: float = 60.0,
-                 clock: Callable[[], datetime] = _utcnow) -> None:
+                 clock: Callable[[], datetime] = _utcnow,
+                 scrub: Callable[[str], str] | None = None) -> None:
         if fsync not in ("always", "interval", "never"):
             raise ValueError(f"fsync must be always, interval or never, not {fsync!r}")
         self.path = os.path.abspath(path)
@@ -147,6 +152,7 @@ class AuditLog:
         self._seal_records = seal_every_records
         self._seal_seconds = seal_every_seconds
         self._clock = clock
+        self.scrub = scrub  # the addon replaces it when a new config (new rules) loads
         self._lock = threading.Lock()  # order of writes; taken before _cond
         self._cond = threading.Condition(threading.Lock())  # group commit state
         self._syncing = False
@@ -182,6 +188,13 @@ class AuditLog:
         """Write one record for ``fields`` and return it; ``AuditError`` if it cannot be written."""
         if fields.get("event") in WRITER_EVENTS:
             raise AuditError(f"event {fields['event']!r} is reserved for the audit writer")
+        scrub = self.scrub
+        if scrub is not None:
+            try:
+                fields = scrub_fields(fields, scrub)
+            except Exception as e:  # noqa: BLE001 - any scrub failure: write nothing
+                # the type only: an error message could quote the very value being scrubbed
+                raise AuditError(f"cannot scrub an audit record ({type(e).__name__})") from None
         with self._lock:
             self._check()
             now = self._clock()

@@ -248,6 +248,12 @@ def test_no_phi_or_api_key_in_audit_trail_or_logs(make_proxy, up):
     bad = post(proxy, "/responses", content=f'{{"model":"phi-f","input":"{ssn[0]} {email[0]}'.encode(),
                headers={"content-type": "application/json", "authorization": f"Bearer {api_key}"})
     assert bad.status_code == 400
+    # g) identifiers where only structure belongs: the model name, the upstream's response id
+    structural = ["612-34-5670", "613-45-6701"]
+    up.reply(raw_body=json.dumps({"id": f"resp_{structural[1]}", "object": "response", "status": "completed",
+                                  "model": "m", "output": []}).encode())
+    assert post(proxy, "/responses", json={"model": f"phi-g {structural[0]}", "input": "hi"},
+                headers={"authorization": f"Bearer {api_key}"}).status_code == 200
 
     # the upstream never saw the request identifiers (the records describe scrubbed bodies)
     sent = b"".join(q.body for q in up.requests)
@@ -259,7 +265,7 @@ def test_no_phi_or_api_key_in_audit_trail_or_logs(make_proxy, up):
     trail = b"".join(p.read_bytes() for p in audit_files if p.is_file())
     log = proxy.log().encode()
     assert b"phi-a" in trail and b"listening on" in log  # we are looking at the right files
-    planted = [*request_ids, *response_ids, api_key, "SECRET123"]
+    planted = [*request_ids, *response_ids, *structural, api_key, "SECRET123"]
     in_trail = [i for i in planted if i.encode() in trail]
     in_log = [i for i in planted if i.encode() in log]
     assert in_trail == [] and in_log == [], f"in audit: {in_trail}; in log: {in_log}"

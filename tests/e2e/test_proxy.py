@@ -475,7 +475,7 @@ def test_base64_attachment_is_blocked_by_default(proxy, up):
     assert "werker-proxy" in str(e) and "attachment" in str(e)
     assert (e.body["type"], e.body["code"], e.body["param"]) == ("werker_proxy_error", "attachment_blocked", None)
     assert_error_shape(e.response, 400, "attachment_blocked")
-    assert_blocked_record(proxy, "attachment_blocked")
+    assert assert_blocked_record(proxy, "attachment_blocked")["model"] == MODEL
     assert up.requests == []
 
 
