@@ -3,6 +3,12 @@
 In ``zip,phone\\n30309,404-555-0117`` the ZIP ``30309`` has no cue in its own row; its column
 header is the cue. For each column whose header names an identifier, every cell is scanned as
 ``header: cell`` and the hits inside the cell are mapped back to the text.
+
+Markdown tables (``| ZIP | DOB |`` over a ``|---|---|`` rule) are read the same way.
+
+Cells are split as RFC 4180 says: a cell may be quoted (``"Li, Faith"``), a quoted cell may hold
+the separator, a line break or a doubled quote (``""``). A quoted cell is scanned without its
+quotes (the text is not unescaped, so offsets map back one to one).
 """
 
 from __future__ import annotations
@@ -19,14 +25,70 @@ if TYPE_CHECKING:
 # headers worth reading as a cue (the rules' own cue words decide what a cell is)
 IDENTIFIER_HEADER = regex.compile(
     r"(?i)zip|postal|post_code|dob|birth|mrn|medical|record|phone|tel|mobile|cell|fax|ssn|social|name|"
-    r"first|last|given|family|surname|city|town|address|street|addr|email|mail|member|policy|account|acct|"
-    r"npi|dea|licen[cs]e|vin|plate|serial|device|age|date|admit|discharge|visit|\bid\b|_id\b|identifier"
+    r"first|last|given|family|surname|city|town|county|address|street|addr|email|mail|member|policy|"
+    r"account|acct|npi|dea|licen[cs]e|vin|plate|serial|device|age|date|admit|discharge|visit|\bid\b|_id\b|"
+    r"identifier"
 )
 _LINE = regex.compile(r"[^\r\n]*")
+# a column name: starts with a letter, at most two digits ("a1c", "phone2", "addr_line_1")
+_NAME = regex.compile(r"(?=(?:\D*\d){0,2}\D*$)[^\W\d][\w .#/()&'-]*")
 MAX_CELL = 200
+# a label before the header on its line: "input: name,dob,zip" (a JSON value is scanned as "key: value")
+_LABEL = regex.compile(r"[^\W\d][\w .-]{0,39}:[ \t]+")
+# the rule under a markdown table's header: |---|:---:|
+_MD_RULE = regex.compile(r"[ \t]*\|?[ \t]*:?-{3,}:?[ \t]*(?:\|[ \t]*:?-{3,}:?[ \t]*)+\|?[ \t]*")
+# how far a quoted cell may run (past line breaks) before the record is not read as CSV
+MAX_QUOTED = 4 * MAX_CELL
+
+
+def _record(text: str, pos: int, sep: str, end: int | None = None) -> tuple[list[tuple[int, int]], int] | None:
+    """One record of ``text`` from ``pos``: the cell spans (a quoted cell without its quotes) and
+    where the next record starts; None when a quoted cell is not closed or has text after it."""
+    n = len(text) if end is None else end
+    cells: list[tuple[int, int]] = []
+    i = pos
+    while True:
+        j = i
+        while j < n and text[j] in " \t" and text[j] != sep:
+            j += 1
+        if j < n and text[j] == '"':
+            k = j + 1
+            limit = min(n, j + MAX_QUOTED)
+            while True:
+                q = text.find('"', k, limit)
+                if q < 0:
+                    return None
+                if q + 1 < n and text[q + 1] == '"':
+                    k = q + 2
+                    continue
+                break
+            cells.append((j + 1, q))
+            i = q + 1
+            while i < n and text[i] in " \t" and text[i] != sep:
+                i += 1
+            if i < n and text[i] not in (sep, "\r", "\n"):
+                return None
+        else:
+            j = i
+            while j < n and text[j] != sep and text[j] not in "\r\n":
+                j += 1
+            cells.append((i, j))
+            i = j
+        if i >= n:
+            return cells, n
+        if text[i] == sep:
+            i += 1
+            continue
+        if text[i] == "\r" and i + 1 < n and text[i + 1] == "\n":
+            return cells, i + 2
+        return cells, i + 1
 
 
 def _cells(line: str, sep: str) -> list[tuple[int, int]]:
+    """Cell spans of one line (quoted cells without their quotes; a malformed line splits plainly)."""
+    rec = _record(line, 0, sep)
+    if rec is not None:
+        return rec[0]
     spans, start = [], 0
     i = line.find(sep)
     while i >= 0:
@@ -37,39 +99,114 @@ def _cells(line: str, sep: str) -> list[tuple[int, int]]:
     return spans
 
 
+def _header_names(line: str, sep: str) -> list[str] | None:
+    rec = _record(line, 0, sep)
+    if rec is None:
+        return None
+    names = [line[a:b].strip() for a, b in rec[0]]
+    if len(names) < 3:
+        return None
+    if not all(len(n) <= 40 and len(n.split()) <= 3 and _NAME.fullmatch(n) for n in names):
+        return None
+    return names
+
+
+def _pipe_cells(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Cell spans of one markdown table row ``text[start:end]``, blanks trimmed."""
+    while start < end and text[start] in " \t":
+        start += 1
+    while end > start and text[end - 1] in " \t":
+        end -= 1
+    if start < end and text[start] == "|":
+        start += 1
+    if end > start and text[end - 1] == "|" and (end - 2 < start or text[end - 2] != "\\"):
+        end -= 1
+    spans, a = [], start
+    for i in range(start, end + 1):
+        if i == end or (text[i] == "|" and (i == start or text[i - 1] != "\\")):
+            b = i
+            while a < b and text[a] in " \t":
+                a += 1
+            while b > a and text[b - 1] in " \t":
+                b -= 1
+            spans.append((a, b))
+            a = i + 1
+    return spans
+
+
+def _scan_cells(text: str, cells: list[tuple[int, int]], names: list[str], columns: list[int],
+                scan: Callable[[str], list["Hit"]], out: list["Hit"]) -> None:
+    for k in columns:
+        a, b = cells[k]
+        cell = text[a:b]
+        if not cell.strip() or len(cell) > MAX_CELL:
+            continue
+        prefix = f"{names[k]}: "
+        for h in scan(prefix + cell):
+            if h.start >= len(prefix):
+                off = a - len(prefix)
+                out.append(replace(h, start=h.start + off, end=h.end + off))
+
+
+def _markdown_table(text: str, header_start: int, header_end: int, rule_next: int,
+                    scan: Callable[[str], list["Hit"]], out: list["Hit"]) -> int:
+    """Read the markdown table whose header line is ``text[header_start:header_end]`` and whose
+    rows start at ``rule_next``; returns where reading stopped."""
+    n = len(text)
+    names = [text[a:b].strip(" *_`") for a, b in _pipe_cells(text, header_start, header_end)]
+    if len(names) < 2 or not all(len(x) <= 40 and len(x.split()) <= 3 and _NAME.fullmatch(x) for x in names):
+        return rule_next
+    columns = [k for k, name in enumerate(names) if IDENTIFIER_HEADER.search(name)]
+    pos = rule_next
+    while pos < n:
+        m = _LINE.match(text, pos)
+        if "|" not in m.group():
+            break
+        cells = _pipe_cells(text, pos, m.end())
+        if len(cells) != len(names):
+            break
+        _scan_cells(text, cells, names, columns, scan, out)
+        pos = m.end() + (2 if text.startswith("\r\n", m.end()) else 1)
+    return pos
+
+
 def table_hits(text: str, scan: Callable[[str], list["Hit"]]) -> list["Hit"]:
     """Hits for cells of identifier columns; ``scan`` finds merged hits in one short string."""
-    if "," not in text and "\t" not in text:
+    if "," not in text and "\t" not in text and "|" not in text:
         return []
-    lines = [(m.start(), m.group()) for m in _LINE.finditer(text) if m.group()]
     out: list[Hit] = []
-    i = 0
-    while i < len(lines) - 1:
-        start, header = lines[i]
+    pos, n = 0, len(text)
+    while pos < n:
+        m = _LINE.match(text, pos)
+        line_end = m.end()
+        nxt = line_end + (2 if text.startswith("\r\n", line_end) else 1)
+        header = m.group()
+        if header.count("|") >= 2 and nxt < n:
+            rule = _LINE.match(text, nxt)
+            if _MD_RULE.fullmatch(rule.group()):
+                after = rule.end() + (2 if text.startswith("\r\n", rule.end()) else 1)
+                label = _LABEL.match(header) if not header.lstrip().startswith("|") else None
+                start = m.start() + (label.end() if label else 0)
+                pos = _markdown_table(text, start, line_end, after, scan, out)
+                continue
         sep = "\t" if header.count("\t") >= 2 else ","
-        width = header.count(sep)
-        if width < 2 or '"' in header:
-            i += 1
+        names = _header_names(header, sep) if header.count(sep) >= 2 else None
+        if names is None and header.count(sep) >= 2:
+            label = _LABEL.match(header)
+            if label:
+                names = _header_names(header[label.end():], sep)
+        if names is None:
+            pos = nxt
             continue
-        names = [header[a:b].strip() for a, b in _cells(header, sep)]
-        if not all(n and len(n) <= 40 and len(n.split()) <= 3 and not any(c.isdigit() for c in n) for n in names):
-            i += 1
-            continue
-        columns = [k for k, n in enumerate(names) if IDENTIFIER_HEADER.search(n)]
-        j = i + 1
-        while j < len(lines) and lines[j][1].count(sep) == width and '"' not in lines[j][1]:
-            row_start, row = lines[j]
-            cells = _cells(row, sep)
-            for k in columns:
-                a, b = cells[k]
-                cell = row[a:b]
-                if not cell.strip() or len(cell) > MAX_CELL:
-                    continue
-                prefix = f"{names[k]}: "
-                for h in scan(prefix + cell):
-                    if h.start >= len(prefix):
-                        off = row_start + a - len(prefix)
-                        out.append(replace(h, start=h.start + off, end=h.end + off))
-            j += 1
-        i = j if j > i + 1 else i + 1
+        columns = [k for k, name in enumerate(names) if IDENTIFIER_HEADER.search(name)]
+        row_pos, rows = nxt, 0
+        while row_pos < n:
+            rec = _record(text, row_pos, sep)
+            if rec is None or len(rec[0]) != len(names):
+                break
+            cells, row_next = rec
+            _scan_cells(text, cells, names, columns, scan, out)
+            rows += 1
+            row_pos = row_next
+        pos = row_pos if rows else nxt
     return out
