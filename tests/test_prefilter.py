@@ -10,7 +10,7 @@ import sys
 
 import pytest
 import regex
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, example, given, settings, strategies as st
 
 from tests.clinical_gen import generate
 from tests.e2e.proxyproc import TEST_CACHE
@@ -250,6 +250,28 @@ def test_skipping_partial_searches_inside_the_open_word_keeps_the_found_values()
         b = fast.scan(text, "response", pos=0, partial=True, tail=16)
         assert (a[0], a[1], a[2]) == (b[0], b[1], b[2])
         assert a[2] == [], "the plain scan holds the hit: nothing found yet"
+
+
+_START_PATTERNS = [r"\b\d{3}-\d{2}-\d{4}\b", r"(?i:mrn)[: ]*\d+", r"(?<![\w-])(?=\d)\d+x",
+                   r"(?=[A-Z0-9-]*\d)[A-Z0-9]{4}-[A-Z0-9]{3}", r"a?(?=bc)b", r"(?:x|y?)z\d", r"(?!q)[a-c]{2,}1",
+                   r"(?i)ſa\d", r"(?<=^|,)(?=\"?\p{Lu})\"?\p{Lu}\p{Ll}+,\d"]
+
+
+@pytest.mark.parametrize("pattern", _START_PATTERNS)
+@settings(max_examples=150, deadline=None)
+@given(text=st.text(alphabet="abcqxyzſSA0123-:, MRNmrn\"\n", max_size=24))
+@example(text="ab -")  # a partial match only the lookahead makes: it reads "-" first
+def test_a_partial_match_begins_no_earlier_than_partial_starts_says(pattern, text):
+    """``partial_starts`` finds the earliest place a partial match could begin: the regex module
+    never reports one before it, nor any when it finds none."""
+    starts = pf.partial_starts(pattern, 0)
+    assert starts is not None
+    compiled = regex.compile(pattern)
+    for pos in range(len(text) + 1):
+        m = compiled.search(text, pos, partial=True)
+        if m is not None and m.partial and m.start() < len(text):
+            first = starts.search(text, pos)
+            assert first is not None and first.start() <= m.start(), (pattern, text, pos, m.start())
 
 
 def test_leading_dash_of_a_set_stays_a_literal():

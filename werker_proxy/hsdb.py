@@ -23,7 +23,8 @@ from typing import Any
 
 import regex
 
-from .prefilter import (Lines, Reach, Scan, Shape, Unsupported, analyse, outside_alphabet, scan_input,
+from .prefilter import (Lines, Reach, Scan, Shape, Unsupported, analyse, outside_alphabet, partial_starts,
+                        scan_input,
                         stand_in_ends, unusual_windows)
 
 try:  # optional accelerator: the plain engine is used without it
@@ -106,6 +107,7 @@ class Prefilter:
     def __init__(self, patterns: Sequence[Any], cache_dir: str | None = None, *, background: bool = True):
         self.shapes: list[Shape | None] = [None] * len(patterns)
         self.outside: list[Any | None] = [None] * len(patterns)  # see prefilter.outside_alphabet
+        self.starts: list[Any | None] = [None] * len(patterns)  # see prefilter.partial_starts
         self.error: str | None = None
         self._size = len(patterns)
         self._cache_dir = cache_dir
@@ -128,6 +130,7 @@ class Prefilter:
             except Unsupported:
                 continue
             self.outside[i] = outside_alphabet(p.pattern, p.flags)
+            self.starts[i] = partial_starts(p.pattern, p.flags)
             f = _hs_flags(p.flags)
             exact.append((i, e.encode(), f))
             widened.append((i, w.encode(), f))

@@ -561,6 +561,7 @@ class Prefiltering(Protocol):
 
     shapes: list[Shape | None]
     outside: list[Any | None]  # per pattern, ``outside_alphabet`` (None: no useful alphabet)
+    starts: list[Any | None]  # per pattern, ``partial_starts`` (None: may begin anywhere)
 
     def start(self) -> None: ...
 
@@ -621,12 +622,26 @@ def outside_alphabet(pattern: str, flags: int) -> Any | None:
     A partial match is an attempt that read every character from its start to the end of the
     text: a text that ends with a character outside the alphabet has none.
     """
+    found = _alphabet(pattern, flags)
+    if found is None:
+        return None
+    try:
+        return regex.compile("[^" + found + "]", regex.IGNORECASE if _caseless(pattern, flags) else 0)
+    except regex.error:
+        return None
+
+
+def _caseless(pattern: str, flags: int) -> bool:
+    return bool(flags & regex.IGNORECASE) or "(?i" in pattern
+
+
+def _alphabet(pattern: str, flags: int) -> str | None:
+    """The inside of a set of every character ``pattern`` can read (see ``outside_alphabet``)."""
     try:
         nodes = _Parser(pattern).parse()
     except Unsupported:
         return None
     items: list[str] = []
-    caseless = bool(flags & regex.IGNORECASE) or "(?i" in pattern
 
     def walk(ns: list[_Node]) -> bool:
         for n in ns:
@@ -659,10 +674,94 @@ def outside_alphabet(pattern: str, flags: int) -> Any | None:
 
     if not walk(nodes) or not items:
         return None
+    return "".join(items)
+
+
+def partial_starts(pattern: str, flags: int) -> Any | None:
+    """A reverse pattern whose match in ``text[start:]`` begins at the earliest place a partial
+    match of ``pattern`` could begin, or finds nothing when there is none; None when ``pattern``
+    can read or begin with nearly anything.
+
+    A partial match is an attempt that reads every character from its start to the end of the
+    text (``outside_alphabet``), and the character at its start first: one it may consume
+    there, or read with a lookahead there (``_first_characters``). So it begins at such a
+    character inside the run of readable characters that ends the text.
+    """
+    alphabet, first = _alphabet(pattern, flags), _first_characters(pattern)
+    if alphabet is None or first is None:
+        return None
     try:
-        return regex.compile("[^" + "".join(items) + "]", regex.IGNORECASE if caseless else 0)
+        return regex.compile(f"(?r)[{first}][{alphabet}]*\\Z", regex.IGNORECASE if _caseless(pattern, flags) else 0)
     except regex.error:
         return None
+
+
+def _first_characters(pattern: str) -> str | None:
+    """The inside of a set of the characters an attempt of ``pattern`` may read first, or None
+    when that could be nearly anything. Lookbehinds and word boundaries read no character at the
+    start in this sense; an item that may match empty lets the next one be first too."""
+    try:
+        nodes = _Parser(pattern).parse()
+    except Unsupported:
+        return None
+
+    def seq(branch: list[_Node]) -> tuple[list[str] | None, bool]:
+        items: list[str] = []
+        k = 0
+        while k < len(branch):
+            n = branch[k]
+            q = branch[k + 1] if k + 1 < len(branch) and branch[k + 1].kind == "quant" else None
+            found, nullable = atom(n)
+            if found is None:
+                return None, False
+            items.extend(found)
+            if not nullable and (q is None or q.lo > 0):
+                return items, False
+            k += 2 if q is not None else 1
+        return items, True
+
+    def alternatives(ns: list[_Node]) -> tuple[list[str] | None, bool]:
+        items: list[str] = []
+        nullable = False
+        for branch in _branches(ns):
+            found, null = seq(branch)
+            if found is None:
+                return None, False
+            items.extend(found)
+            nullable = nullable or null
+        return items, nullable
+
+    def atom(n: _Node) -> tuple[list[str] | None, bool]:
+        if n.kind == "group":
+            if n.prefix in ("(?<=", "(?<!"):
+                return [], True
+            found, nullable = alternatives(n.children or [])
+            if n.prefix in ("(?=", "(?!"):  # reads ahead, consumes nothing: what follows may be first too
+                return found, True
+            return found, nullable
+        if n.kind == "class":
+            return (None, False) if n.text.startswith("[^") else ([_isolated(n.text[1:-1])], False)
+        if n.kind == "esc":
+            kind = n.text[1]
+            if kind in "bBAZz":
+                return [], True
+            if kind in _BROAD_ESCAPES or kind.isdigit() or n.text.startswith("\\p{^"):
+                return None, False
+            if kind.isalnum():
+                return ([n.text], False) if kind in _KEEP_ESCAPES else (None, False)
+            return [_literal(kind)], False
+        if n.kind == "char":
+            if n.text == ".":
+                return None, False
+            if n.text in ("^", "$") or n.text.startswith("(?"):
+                return [], True
+            return [_literal(n.text)], False
+        return None, False
+
+    found, nullable = alternatives(nodes)
+    if found is None or nullable or not found:
+        return None
+    return "".join(found)
 
 
 def _literal(c: str) -> str:

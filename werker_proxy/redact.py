@@ -199,7 +199,7 @@ class Redactor:
         info = self._partial_info[index]
         if info is None:
             return None
-        shape, outside = info
+        shape, outside, starts = info
         ends = scan.ends.get(index)
         if ends and ends[-1] - shape.min_width >= pos:
             return None  # a widened match may start at or after pos
@@ -212,6 +212,12 @@ class Redactor:
         start = memo.get(id(shape))
         if start is None:
             start = memo[id(shape)] = partial_start_bound(shape, scan.lines, pos)
+        if open_word is not None and starts is not None:
+            # the earliest place a partial match could begin (a character it may read first,
+            # readable characters from there to the end): none before the open word, no search
+            m = starts.search(text, start)
+            if m is None or m.start() >= open_word:
+                return n
         budget = memo.get(-1)
         if budget is None:
             budget = memo[-1] = self._budget(text)
@@ -569,13 +575,13 @@ def build_gate(rules: Iterable[Rule]) -> tuple[Any, tuple[Rule, ...]]:
         return None, tuple(rules)
 
 
-def _partial_info(prefilter: Prefiltering) -> list[tuple[Any, Any] | None]:
-    """Per rule: its shape (equal shapes shared, so one bound serves them all) and the pattern
-    of characters outside its alphabet."""
+def _partial_info(prefilter: Prefiltering) -> list[tuple[Any, Any, Any] | None]:
+    """Per rule: its shape (equal shapes shared, so one bound serves them all), the pattern
+    of characters outside its alphabet, and where a partial match could begin."""
     shared: dict[Any, Any] = {}
-    out: list[tuple[Any, Any] | None] = []
-    for shape, outside in zip(prefilter.shapes, prefilter.outside):
-        out.append(None if shape is None else (shared.setdefault(shape, shape), outside))
+    out: list[tuple[Any, Any, Any] | None] = []
+    for shape, outside, starts in zip(prefilter.shapes, prefilter.outside, prefilter.starts):
+        out.append(None if shape is None else (shared.setdefault(shape, shape), outside, starts))
     return out
 
 
