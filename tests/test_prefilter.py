@@ -274,6 +274,35 @@ def test_a_partial_match_begins_no_earlier_than_partial_starts_says(pattern, tex
             assert first is not None and first.start() <= m.start(), (pattern, text, pos, m.start())
 
 
+class _Reading:
+    """A compiled pattern that counts how many characters its searches may read."""
+
+    def __init__(self, pattern: str):
+        self.p, self.read = regex.compile(pattern), 0
+
+    def search(self, text, pos, endpos, timeout=None):
+        self.read += endpos - pos
+        return self.p.search(text, pos, endpos, timeout=timeout)
+
+    def match(self, text, pos, endpos=None, timeout=None):
+        self.read += 1
+        return self.p.match(text, pos, endpos, timeout=timeout)
+
+
+def test_windows_of_a_rule_with_an_unbounded_lookahead_read_a_long_line_about_once():
+    """Every widened match is a near miss here and the final lookahead may read to the end of
+    the line: one search per window to the end of the line made 20 KB cost 1.6 s."""
+    pattern = r"(?:(?<=\ba )|(?=\d{2,3}[ \t]?[FM][ \t]*(?:with|who)))(?P<phi>9\d|1[0-4]\d)[ \t]?[FM]"
+    plain, fast = _engines(_rules(("r", pattern)))
+    text = "123 Main St, " * 1500 + "a 92F with CHF"
+    scan = fast.prefilter.scan(text)
+    reading = _Reading(pattern)
+    found = [m.span() for m in pf.window_matches(reading, text, 0, scan.ends[0], fast.prefilter.shapes[0],
+                                                  scan.lines, None)]
+    assert found == [m.span() for m in regex.finditer(pattern, text)] and len(found) == 1
+    assert reading.read < 4 * len(text), reading.read
+
+
 def test_leading_dash_of_a_set_stays_a_literal():
     """Regression: the wild byte put in front of "[- ]" made it the range \\x1a-' '."""
     exact, wild, _ = pf.analyse(r"\d{3}[- ]\d{2}")

@@ -804,6 +804,23 @@ def partial_start_bound(shape: Shape, lines: Lines, pos: int) -> int:
     return max(pos, body_end - shape.max_width)
 
 
+def _first_match_by(pattern: Any, text: str, lo: int, b: int, cut: int, timeout: float | None) -> Any:
+    """What ``pattern.search(text, lo, cut)`` finds, if it starts at ``b`` or before, else None.
+
+    When the cut reaches far past ``b`` (an unbounded lookahead: to the end of the line), a
+    search that finds nothing early would read on to the cut for every cluster, which makes a
+    long line cost the square of its length; trying each start up to ``b`` is the same answer.
+    """
+    if cut - b <= 4 * (b - lo + 1) + 64:
+        m = pattern.search(text, lo, cut, timeout=timeout)
+        return m if m is not None and m.start() <= b else None
+    for start in range(lo, b + 1):
+        m = pattern.match(text, start, cut, timeout=timeout)
+        if m is not None:
+            return m
+    return None
+
+
 def window_matches(pattern: Any, text: str, pos: int, ends: list[int], shape: Shape,
                    lines: Lines, timeout: float | None) -> Iterator[Any]:
     """Exactly the matches of ``pattern.finditer(text, pos)``, looked for only near ``ends``.
@@ -840,8 +857,8 @@ def window_matches(pattern: Any, text: str, pos: int, ends: list[int], shape: Sh
         lo = max(pos, a)
         cut = min(n, (lines.read_bound(e_max, shape.overreach_lines) if far else e_max + shape.overreach) + 2)
         while lo <= b:
-            m = pattern.search(text, lo, cut, timeout=timeout)
-            if m is None or m.start() > b:
+            m = _first_match_by(pattern, text, lo, b, cut, timeout)
+            if m is None:
                 break
             full = pattern.match(text, m.start(), timeout=timeout)
             if full is None:
