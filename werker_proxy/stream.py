@@ -25,7 +25,7 @@ from .channel import Channel, Entry, get_path, set_path
 from .decoders import make_decoder
 from .errors import UpstreamError
 from .jsontext import with_key
-from .payload import ScrubReport, Walk, numbers_only
+from .payload import ScrubReport, Walk, has_duplicate_keys, numbers_only
 from .redact import KnownValue, Redactor, add_counts
 from .sse import SSEDecoder, SSEEvent
 
@@ -186,6 +186,8 @@ class StreamRedactor:
                 entry.event = SSEEvent(entry.event.event, scrubbed, ev.id, ev.retry, entry.event.comments)
             return
         entry.obj = obj
+        if has_duplicate_keys(data.encode(), obj):
+            entry.modified = True  # re-encoded from what was parsed and scrubbed: the dropped value never goes out
         if isinstance(obj, dict) and isinstance(obj.get("type"), str):
             self._responses_event(entry, obj)
         elif isinstance(obj, dict) and obj.get("object") == "chat.completion.chunk":
@@ -201,7 +203,9 @@ class StreamRedactor:
             kind, idx_field = RESPONSES_DELTAS[etype]
             key = (kind, oi, obj.get(idx_field) if idx_field else None)
             _drop_logprobs(entry, obj)
-            self._channel(key, kind == "args").deliver(entry, ("delta",), obj["delta"])
+            delta = obj["delta"]
+            self._scrub_around(entry, obj, [("delta",)])
+            self._channel(key, kind == "args").deliver(entry, ("delta",), delta)
             return
         if etype in RESPONSES_DONES:
             kind, idx_field, field = RESPONSES_DONES[etype]
@@ -258,11 +262,27 @@ class StreamRedactor:
         entry.obj = new
         entry.modified = True
 
+    def _scrub_around(self, entry: Entry, obj: dict[str, Any], paths: list[tuple[Any, ...]]) -> dict[str, Any]:
+        """Scrub a delta event whole, except the text at ``paths`` that its channel scrubs."""
+        held = [(path, get_path(obj, path)) for path in paths]
+        for path, _ in held:
+            set_path(obj, path, "")
+        new = self.scrub_json(obj)
+        for path, text in held:
+            set_path(obj, path, text)
+            set_path(new, path, text)
+        if new != obj:
+            entry.obj = new
+            entry.modified = True
+        return entry.obj
+
     def _chat_chunk(self, entry: Entry, obj: dict[str, Any]) -> None:
         if isinstance(obj.get("id"), str):
             self.response_id = obj["id"]
         if isinstance(obj.get("usage"), dict):
             self.usage = numbers_only(obj["usage"])
+        choices = obj.get("choices")
+        obj = self._scrub_around(entry, obj, _chunk_text_paths(choices))
         choices = obj.get("choices")
         if not isinstance(choices, list):
             return
@@ -292,6 +312,23 @@ class StreamRedactor:
                 for key, ch in self.channels.items():
                     if key[1] == idx:
                         ch.finish()
+
+
+def _chunk_text_paths(choices: Any) -> list[tuple[Any, ...]]:
+    """Where a chat chunk holds delta text (content, refusal, tool call arguments)."""
+    paths: list[tuple[Any, ...]] = []
+    for ci, choice in enumerate(choices if isinstance(choices, list) else ()):
+        delta = choice.get("delta") if isinstance(choice, dict) else None
+        if not isinstance(delta, dict):
+            continue
+        paths.extend(("choices", ci, "delta", f) for f in ("content", "refusal", "reasoning_content")
+                     if isinstance(delta.get(f), str))
+        calls = delta.get("tool_calls")
+        for ti, call in enumerate(calls if isinstance(calls, list) else ()):
+            fn = call.get("function") if isinstance(call, dict) else None
+            if isinstance(fn, dict) and isinstance(fn.get("arguments"), str):
+                paths.append(("choices", ci, "delta", "tool_calls", ti, "function", "arguments"))
+    return paths
 
 
 def _drop_logprobs(entry: Entry, obj: dict[str, Any]) -> None:
