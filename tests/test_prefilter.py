@@ -18,7 +18,7 @@ from werker_proxy import hsdb
 from werker_proxy import prefilter as pf
 from werker_proxy.config import load_settings
 from werker_proxy.normalize import normalize
-from werker_proxy.redact import Redactor, open_word_start
+from werker_proxy.redact import Redactor, held_word_start
 from werker_proxy.rules import RuleSet, parse_rule
 
 EXPECT_HYPERSCAN = sys.platform == "linux" and platform.machine() in ("x86_64", "AMD64")
@@ -58,7 +58,7 @@ def _partial_rule_by_rule(plain: Redactor, fast: Redactor, text: str, pos: int =
     """Rules whose hits or hold point differ on a stream's unfinished text (``partial``)."""
     t = normalize(text).text
     pos = min(pos, len(t))
-    open_word = open_word_start(t, pos)
+    open_word = held_word_start(t, pos)
     out = []
     for rule in plain.ruleset.rules:
         a = plain.collect(t, "response", [rule], pos=pos, partial=True, tail=16)

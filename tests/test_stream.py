@@ -555,6 +555,22 @@ def test_an_answer_with_capitalised_words_and_commas_streams_word_by_word():
     assert sum(1 for d in released if d) >= len(words) - 6, list(zip(words, released))
 
 
+def test_a_long_run_without_spaces_streams_with_a_bounded_lag():
+    """Compact JSON or CSV written as answer text has no whitespace: the open word (held whole
+    so a match's leading punctuation is never cut off) is held only up to its last
+    ``OPEN_WORD_HOLD`` characters, not until the stream ends or 2 KB pile up."""
+    from werker_proxy.config import load_settings
+    from werker_proxy.redact import OPEN_WORD_HOLD
+
+    redactor = load_settings(None).redactor
+    deltas = ['{"k":"v",'] * 300 + ['"ssn":"123-', '45-6789"}']
+    sr = StreamRedactor(redactor)
+    out = b"".join(sr.feed(f) for f in frames(responses_transcript([Text(deltas)]))) + sr.flush()
+    assert sr.completed and sr.held_max <= OPEN_WORD_HOLD + len(deltas[0]), sr.held_max
+    joined = "".join(channels(parse(out))[("text", 0)]["deltas"])
+    assert "6789" not in joined and joined.endswith('"ssn":"[SSN]"}')
+
+
 def test_delta_after_done_is_released_not_stalled(red):
     """A delta that arrives after its channel's .done is scrubbed and sent, and the stream still ends."""
     import orjson as _orjson

@@ -362,7 +362,7 @@ class Redactor:
             # (finalize holds that word anyway). Used only when the word lies within ``tail`` of
             # the end: then a complete hit ending inside it holds from its start, so no rule
             # skipped this way could have kept such a hit out of the found values either.
-            w = open_word_start(text, pos)
+            w = held_word_start(text, pos)
             if len(text) - w <= tail:
                 open_word = w
         settled: frozenset[int] | set[int] = frozenset()
@@ -431,7 +431,8 @@ class Redactor:
         if partial:
             # `\b` at the end of the text counts as a real end in partial matching, so a rule like
             # `\(?\b\d{3}` would not claim the "(" of "call (": never release the last open word
-            hold = min(hold, open_word_start(text, pos))
+            # (of a long run without spaces, its last OPEN_WORD_HOLD characters)
+            hold = min(hold, held_word_start(text, pos))
             # a merged span crossing the hold point may still grow: hold from its start
             for h in reversed(merged):
                 if h.start < hold < h.end:
@@ -651,6 +652,16 @@ def covering(spans: list[tuple[int, int]]) -> Callable[[int, int], bool]:
 def open_word_start(text: str, pos: int = 0) -> int:
     """Start of the text's last open word (its trailing run of non-space), not before ``pos``."""
     return _TRAILING.search(text, pos).start()
+
+
+OPEN_WORD_HOLD = 256  # of a longer open word, this many last characters are held
+
+
+def held_word_start(text: str, pos: int = 0) -> int:
+    """Where a stream's text is held from for its open word: the word's start, or, in a run
+    without spaces (compact JSON, CSV), ``OPEN_WORD_HOLD`` characters before the end. (The
+    rules' own partial matches hold whatever could still become part of a match.)"""
+    return max(open_word_start(text, max(pos, len(text) - OPEN_WORD_HOLD - 1)), pos, len(text) - OPEN_WORD_HOLD)
 
 
 def merge_hits(hits: list[Hit]) -> list[Hit]:
