@@ -310,3 +310,22 @@ def test_stream_chat_chunk_with_duplicate_key_is_reencoded(small):
     sr = StreamRedactor(small.redactor)
     raw = b'{"object":"chat.completion.chunk","id":"c","choices":[],"x":"SSN 123-45-6789","x":"ok"}'
     assert b"6789" not in sr.feed(b"data: " + raw + b"\n\n")
+
+
+def test_token_logprobs_are_dropped_from_answers(small):
+    """Token log-probabilities spell the text out token by token, with each token's bytes as
+    numbers: an SSN split over tokens would pass. They are emptied, as in streams."""
+    def lp(tok):
+        return {"token": tok, "logprob": -0.1, "bytes": list(tok.encode()),
+                "top_logprobs": [{"token": tok, "logprob": -0.1, "bytes": list(tok.encode())}]}
+
+    tokens = [lp(t) for t in ("SSN ", "123", "-45", "-6789")]
+    resp = {"id": "resp_1", "object": "response", "status": "completed", "model": "m", "output": [
+        {"type": "message", "id": "msg_1", "role": "assistant", "status": "completed", "content": [
+            {"type": "output_text", "text": "SSN 123-45-6789", "annotations": [], "logprobs": tokens}]}]}
+    chat = {"id": "c1", "object": "chat.completion", "model": "m", "choices": [
+        {"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": "SSN 123-45-6789"},
+         "logprobs": {"content": tokens, "refusal": None}}]}
+    for body in (resp, chat):
+        out = scrub_bytes(small, orjson.dumps(body), "response")[0].decode()
+        assert "6789" not in out and "[54, 55, 56, 57]" not in out and "54,55,56,57" not in out, out

@@ -39,6 +39,7 @@ NUM = "num"        # parameters and counts: numbers and booleans kept, strings s
 ATTACH = "attach"  # a base64 payload (or data: URL): handled by the attachments policy
 URL = "url"        # a URL: a data: URL is an attachment, anything else is data
 NAME = "name"      # a tool name: kept, except on a chat message (``role`` set) where it is data
+DROP = "drop"      # token logprobs of an answer: they spell the text out token by token (bytes too)
 Spec = Any  # a marker above, or a kind (dict: key -> Spec) whose "" entry is the spec of a bare scalar
 
 PARAMS = dict.fromkeys((
@@ -80,6 +81,7 @@ TOOL = _kind(PARAMS, ENUMS, name=KEEP, function=FUNCTION, custom=FUNCTION, tools
 TOOL_CHOICE = _kind(type=KEEP, name=KEEP, mode=KEEP, server_label=KEEP, function=FUNCTION,
                     tools=_kind(type=KEEP, name=KEEP), **{"": KEEP})
 SAFETY_CHECK = _kind(id=KEEP, code=KEEP)
+OUTPUT_PART = _kind(PART, logprobs=DROP)
 ITEM = _kind(  # a Responses input / output item (message, function_call, reasoning, ...) or a chat message
     PARAMS, ENUMS, name=NAME, content=PART, summary=PART, result=ATTACH,
     pending_safety_checks=SAFETY_CHECK, acknowledged_safety_checks=SAFETY_CHECK, tools=TOOL,
@@ -95,17 +97,18 @@ REQUEST = _kind(  # a request body, both APIs (other endpoints too: unknown keys
     text=_kind(format=FORMAT, verbosity=KEEP), response_format=FORMAT, prompt=_kind(id=KEEP, version=KEEP),
     audio=_kind(voice=KEEP, format=KEEP), stream_options=_kind(include_usage=NUM, include_obfuscation=NUM),
 )
+OUTPUT_ITEM = _kind(ITEM, content=OUTPUT_PART)
 RESPONSE = _kind(  # a Responses body: the request's settings echoed, plus the response's own fields
-    REQUEST, id=KEEP, object=KEEP, status=KEEP, output=ITEM, incomplete_details=_kind(reason=KEEP),
+    REQUEST, id=KEEP, object=KEEP, status=KEEP, output=OUTPUT_ITEM, incomplete_details=_kind(reason=KEEP),
     error=ERROR, billing=_kind(payer=KEEP),
 )
 CHAT_COMPLETION = _kind(  # a chat completion, or one chunk of a chat stream
     PARAMS, id=KEEP, object=KEEP, model=KEEP, system_fingerprint=KEEP, service_tier=KEEP, obfuscation=KEEP,
-    choices=_kind(PARAMS, finish_reason=KEEP, message=ITEM, delta=ITEM),
+    choices=_kind(PARAMS, finish_reason=KEEP, message=ITEM, delta=ITEM, logprobs=DROP),
 )
 EVENT = _kind(  # a Responses stream event
     PARAMS, type=KEEP, item_id=KEEP, param=KEEP, obfuscation=KEEP, output_format=KEEP, size=KEEP, quality=KEEP,
-    background=KEEP, response=RESPONSE, item=ITEM, part=PART, annotation=ANNOTATION,
+    background=KEEP, response=RESPONSE, item=OUTPUT_ITEM, part=OUTPUT_PART, annotation=ANNOTATION, logprobs=DROP,
     partial_image_b64=ATTACH, error=ERROR,
 )
 LIST = _kind(PARAMS, object=KEEP, first_id=KEEP, last_id=KEEP, data=ITEM)
@@ -221,6 +224,8 @@ class Walk:
                 return self.items(node, None, NUM)
         elif spec == ATTACH and isinstance(node, str) and node:
             return self.attachment_value(node)
+        elif spec == DROP:
+            return [] if isinstance(node, list) else None
         return self.data(node)  # URL too: data() treats a data: URL as an attachment
 
     def obj(self, node: dict[str, Any], spec: dict[str, Spec]) -> dict[str, Any]:
