@@ -1,13 +1,15 @@
-"""Shared fixtures: small rule sets built from inline YAML."""
+"""Shared fixtures: small rule sets built from inline YAML, and the bundled rules."""
 
 from __future__ import annotations
 
+import re
 import textwrap
 from pathlib import Path
 
 import pytest
 
-from werker_proxy.config import Settings, parse_settings
+from werker_proxy.config import Settings, load_settings, parse_settings
+from werker_proxy.redact import Redactor
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -60,3 +62,19 @@ allow:
 @pytest.fixture
 def small(tmp_path: Path) -> Settings:
     return settings_from(SMALL_RULES.format(state=tmp_path), tmp_path)
+
+
+@pytest.fixture(scope="session")
+def redactor() -> Redactor:
+    """The bundled default rules (tests of the rule files)."""
+    return load_settings(None).redactor
+
+
+def red(redactor: Redactor, text: str) -> str:
+    """``text`` as a request would carry it upstream."""
+    return redactor.redact(text, direction="request").text
+
+
+def gone(out: str, piece: str) -> bool:
+    """``piece`` no longer appears in ``out`` as a whole word."""
+    return re.search(r"(?<!\w)" + re.escape(piece) + r"(?!\w)", out) is None

@@ -7,16 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from werker_proxy.config import load_settings
-
-
-@pytest.fixture(scope="module")
-def redactor():
-    return load_settings(None).redactor
-
-
-def _out(redactor, text: str) -> str:
-    return redactor.redact(text, direction="request").text
+from tests.conftest import red as _out
 
 
 MY_LABELS = ("[SSN]", "[MRN]", "[ID]", "[LICENSE]", "[MEMBER_ID]")

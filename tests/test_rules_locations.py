@@ -4,17 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from werker_proxy.config import load_settings
+from tests.conftest import red
 from werker_proxy.tablecontext import _cells, table_hits  # noqa: F401
-
-
-@pytest.fixture(scope="module")
-def redactor():
-    return load_settings(None).redactor
-
-
-def red(redactor, text: str) -> str:
-    return redactor.redact(text, direction="request").text
 
 
 # ------------------------------------------------------------------------------------ CSV cells

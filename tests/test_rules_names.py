@@ -5,24 +5,9 @@ All names and numbers are synthetic.
 
 from __future__ import annotations
 
-import re
-
 import pytest
 
-from werker_proxy.config import load_settings
-
-
-@pytest.fixture(scope="module")
-def redactor():
-    return load_settings(None).redactor
-
-
-def red(redactor, text):
-    return redactor.redact(text, direction="request").text
-
-
-def gone(out, piece):
-    return re.search(r"(?<!\w)" + re.escape(piece) + r"(?!\w)", out) is None
+from tests.conftest import gone, red
 
 
 # (input, pieces that must be gone, pieces that must stay)

@@ -571,6 +571,22 @@ def test_a_long_run_without_spaces_streams_with_a_bounded_lag():
     assert "6789" not in joined and joined.endswith('"ssn":"[SSN]"}')
 
 
+@pytest.mark.parametrize("unit", ["12-", "a-1.", "1.", "Aa,", " ", "\t", "Aa, ", "A1-"])
+def test_no_default_rule_holds_a_long_repetitive_text_back(unit):
+    """A rule whose pattern may read on without limit (``[a-z0-9-]+``, ``[ \t]*``, a lookahead
+    to the end of the line) would hold a whole line of such text back as a possible match."""
+    from werker_proxy.config import load_settings
+
+    redactor = load_settings(None).redactor
+    text = unit * (900 // len(unit))
+    held = {}
+    for rule in redactor.ruleset.by_direction["response"]:
+        _, hold, _, _ = redactor.collect(text, "response", [rule], partial=True, tail=16)
+        if len(text) - hold > 100:
+            held[rule.name] = len(text) - hold
+    assert held == {}
+
+
 def test_delta_after_done_is_released_not_stalled(red):
     """A delta that arrives after its channel's .done is scrubbed and sent, and the stream still ends."""
     import orjson as _orjson
