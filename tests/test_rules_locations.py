@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from tests.conftest import red
 from werker_proxy.tablecontext import _cells, table_hits  # noqa: F401
@@ -201,3 +204,20 @@ def test_csv_in_a_json_request_body(redactor):
     body = {"model": "m", "input": 'name,dob,zip\n"Li, Faith",2/15/24,27151\n"Hill, Ama",3/1/90,02114\n'}
     out = scrub_json(body, redactor, "request")[0]["input"]
     assert "27151" not in out and "02114" not in out, out
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet='ab ,\t\r\n"', max_size=30), st.sampled_from([",", "\t"]))
+def test_record_reads_a_line_as_rfc_4180_says(text, sep):
+    """A record without quotes splits at each separator up to the line break (and the next
+    record starts after \\r\\n, \\r or \\n)."""
+    from werker_proxy.tablecontext import _record
+
+    rec = _record(text, 0, sep)
+    line = re.split(r"\r\n|\r|\n", text, maxsplit=1)[0]
+    if '"' not in line:
+        assert rec is not None
+        cells, nxt = rec
+        assert [text[a:b] for a, b in cells] == line.split(sep)
+        rest = text[len(line):]
+        assert nxt == len(line) + (2 if rest.startswith("\r\n") else 1 if rest else 0)

@@ -46,6 +46,19 @@ def _record(text: str, pos: int, sep: str, end: int | None = None) -> tuple[list
     where the next record starts; None when a quoted cell is not closed or has text after it."""
     n = len(text) if end is None else end
     cells: list[tuple[int, int]] = []
+    line_end = _line_end(text, pos, n)
+    if text.find('"', pos, line_end) < 0:  # no quoted cell: a plain split (most lines)
+        i = pos
+        while True:
+            j = text.find(sep, i, line_end)
+            if j < 0:
+                cells.append((i, line_end))
+                break
+            cells.append((i, j))
+            i = j + 1
+        if line_end >= n:
+            return cells, n
+        return cells, line_end + (2 if text.startswith("\r\n", line_end) else 1)
     i = pos
     while True:
         j = i
@@ -82,6 +95,12 @@ def _record(text: str, pos: int, sep: str, end: int | None = None) -> tuple[list
         if text[i] == "\r" and i + 1 < n and text[i + 1] == "\n":
             return cells, i + 2
         return cells, i + 1
+
+
+def _line_end(text: str, pos: int, n: int) -> int:
+    """Where the line that starts at ``pos`` ends (its \r or \n), or ``n``."""
+    ends = [e for e in (text.find("\n", pos, n), text.find("\r", pos, n)) if e >= 0]
+    return min(ends) if ends else n
 
 
 def _cells(line: str, sep: str) -> list[tuple[int, int]]:
