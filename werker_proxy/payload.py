@@ -40,6 +40,7 @@ ATTACH = "attach"  # a base64 payload (or data: URL): handled by the attachments
 URL = "url"        # a URL: a data: URL is an attachment, anything else is data
 NAME = "name"      # a tool name: kept, except on a chat message (``role`` set) where it is data
 DROP = "drop"      # token logprobs of an answer: they spell the text out token by token (bytes too)
+TEXT = "text"      # free text at a known key: the value is data, the key is the schema's own
 Spec = Any  # a marker above, or a kind (dict: key -> Spec) whose "" entry is the spec of a bare scalar
 
 PARAMS = dict.fromkeys((
@@ -71,6 +72,7 @@ def _kind(*bases: dict[str, Spec], **fields: Spec) -> dict[str, Spec]:
 ANNOTATION = _kind(PARAMS, type=KEEP, file_id=KEEP, container_id=KEEP)
 PART = _kind(  # a content part, both APIs (input_text, output_text, input_image, input_file, image_url...)
     PARAMS, type=KEEP, id=KEEP, detail=KEEP, file_id=KEEP, annotations=ANNOTATION,
+    text=TEXT, refusal=TEXT, transcript=TEXT,
     image_url=_kind(url=URL, detail=KEEP, **{"": URL}), file_data=ATTACH,
     input_audio=_kind(data=ATTACH, format=KEEP), file=_kind(file_id=KEEP, file_data=ATTACH),
     audio=_kind(id=KEEP, data=ATTACH, format=KEEP),
@@ -84,13 +86,15 @@ SAFETY_CHECK = _kind(id=KEEP, code=KEEP)
 OUTPUT_PART = _kind(PART, logprobs=DROP)
 ITEM = _kind(  # a Responses input / output item (message, function_call, reasoning, ...) or a chat message
     PARAMS, ENUMS, name=NAME, content=PART, summary=PART, result=ATTACH,
+    arguments=TEXT, output=TEXT, input=TEXT, refusal=TEXT, reasoning_content=TEXT,
     pending_safety_checks=SAFETY_CHECK, acknowledged_safety_checks=SAFETY_CHECK, tools=TOOL,
     tool_calls=_kind(PARAMS, id=KEEP, type=KEEP, function=FUNCTION, custom=FUNCTION),
     function_call=FUNCTION, annotations=ANNOTATION, audio=_kind(PARAMS, id=KEEP, data=ATTACH, format=KEEP),
 )
-ERROR = _kind(type=KEEP, code=KEEP, param=KEEP)
+ERROR = _kind(type=KEEP, code=KEEP, param=KEEP, message=TEXT)
 REQUEST = _kind(  # a request body, both APIs (other endpoints too: unknown keys are data anyway)
     PARAMS, model=KEEP, service_tier=KEEP, truncation=KEEP, previous_response_id=KEEP, include=KEEP,
+    instructions=TEXT, prompt_cache_key=TEXT, user=TEXT, safety_identifier=TEXT, metadata=TEXT,
     modalities=KEEP, reasoning_effort=KEEP, verbosity=KEEP, encoding_format=KEEP, input=ITEM, messages=ITEM,
     tools=TOOL, functions=FUNCTION, tool_choice=TOOL_CHOICE, function_call=TOOL_CHOICE,
     conversation=_kind(id=KEEP, **{"": KEEP}), reasoning=_kind(effort=KEEP, summary=KEEP, generate_summary=KEEP),
@@ -108,6 +112,7 @@ CHAT_COMPLETION = _kind(  # a chat completion, or one chunk of a chat stream
 )
 EVENT = _kind(  # a Responses stream event
     PARAMS, type=KEEP, item_id=KEEP, param=KEEP, obfuscation=KEEP, output_format=KEEP, size=KEEP, quality=KEEP,
+    delta=TEXT, text=TEXT, arguments=TEXT, refusal=TEXT, input=TEXT,
     background=KEEP, response=RESPONSE, item=OUTPUT_ITEM, part=OUTPUT_PART, annotation=ANNOTATION, logprobs=DROP,
     partial_image_b64=ATTACH, error=ERROR,
 )

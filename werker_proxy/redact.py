@@ -373,19 +373,21 @@ class Redactor:
             maybe = {i for i, ends in scan.ends.items() if ends[-1] - widths[i] >= pos}
             if maybe:
                 settled = settled - maybe
+        gate_from = max(0, pos - LOOKBEHIND_GATE)
         for rule in rules:
             if scan is not None:
                 index = self._order[rule.name]
-                if scan.covered[index]:
-                    if partial:
-                        if index in settled:
-                            continue
-                        h = self._partial_only(rule, index, text, pos, scan, memo, open_word)
-                        if h is not None:
-                            hold = min(hold, h)
-                            continue
-                    elif index not in scan.ends:
-                        continue  # not even its widened form matches anywhere
+                covered = scan.covered[index]
+                # no complete match from pos: the prefilter says so, or the rule's own gate does
+                if partial and (covered or (self.gates and not rule.may_match(text, gate_from))):
+                    if index in settled:
+                        continue
+                    h = self._partial_only(rule, index, text, pos, scan, memo, open_word)
+                    if h is not None:
+                        hold = min(hold, h)
+                        continue
+                elif covered and not partial and index not in scan.ends:
+                    continue  # not even its widened form matches anywhere
             hits, h = self._rule_hits(rule, text, pos, partial, tail, scan)
             hold = min(hold, h)
             raw.extend(hits)
