@@ -9,6 +9,7 @@ from datetime import datetime, timedelta, timezone
 import orjson
 import pytest
 
+from tests.test_audit_cli import run, write_log
 from werker_proxy import audit, audit_cli
 from werker_proxy.audit import (
     GENESIS, build_record, encode_line, scrub_fields, scrub_text, verify_files, verify_lines,
@@ -34,16 +35,6 @@ def fake_redact(text: str) -> str:
     """Stands in for the configured redactor: word-bounded SSNs, like the default rule."""
     import re
     return re.sub(r"(?<!\w)\d{3}-\d{2}-\d{4}(?!\w)", "[SSN]", text)
-
-
-def run(*argv: str) -> int:
-    return audit_cli.main(["audit", *argv])
-
-
-def write_log(path: str, n: int = 10, **kw) -> None:
-    with AuditLog(path, fsync="never", **kw) as log:
-        for i in range(n):
-            log.append({"event": "request", "flow_id": f"f{i}"})
 
 
 # --- 1. a log whose first records were deleted ---------------------------------------------

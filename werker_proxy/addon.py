@@ -9,6 +9,7 @@ configured answers 503 and forwards nothing.
 from __future__ import annotations
 
 import asyncio
+import functools
 import importlib
 import logging
 import os
@@ -35,7 +36,7 @@ from .flowstate import CallState, body_digest, usage_of
 from .payload import parse_body, scrub_body_bytes
 from .redact import add_counts
 from .decoders import make_decoder
-from .stream import StreamRedactor
+from .stream import StreamRedactor, looks_like_event_stream
 
 log = structlog.get_logger("werker_proxy")
 DECODABLE = ("gzip", "deflate", "br", "zstd", "identity")
@@ -208,8 +209,10 @@ class WerkerProxy:
                 raise exceptions.OptionsError(f"Cannot load werker-proxy config: {msg}") from e
             return False
         old_audit, self.audit = self.audit, audit
-        redactor = settings.redactor  # strings copied into records (model, ids) never hold a matched value
-        audit.scrub = lambda text: redactor.redact(text, "request").text
+        # strings copied into records (model, path, ids) never hold a matched value; the same few
+        # (model names, usage keys, paths) come back with every call: remembered per config
+        redactor = settings.redactor
+        audit.scrub = functools.lru_cache(maxsize=4096)(lambda text: redactor.redact(text, "request").text)
         self.settings, self.config_error = settings, None
         if settings.redactor.prefilter is not None:
             settings.redactor.prefilter.start()  # background; the plain scan serves meanwhile
@@ -326,9 +329,7 @@ class WerkerProxy:
         target = settings.target_for(flow.request.pretty_host) or settings.target_for(flow.request.host)
         if target is None:
             return None  # not ours (never decrypted in regular mode); leave it alone
-        path = flow.request.path.split("?", 1)[0]
-        if settings.redaction.request:
-            path = settings.redactor.redact(path, "request").text  # the audit never holds a matched value
+        path = flow.request.path.split("?", 1)[0]  # scrubbed when its records are written (audit.scrub)
         state = CallState(settings, flow.id, flow.request.method, target.host, path, time.monotonic())
         flow.metadata[STATE_KEY] = state
         return state
@@ -543,6 +544,11 @@ class WerkerProxy:
                                         code="upstream_bad_json") from None
                 state.response_counts = report.counts
                 state.usage, state.response_id = usage_of(body)
+            elif looks_like_event_stream(raw):  # frames under another label: read as frames
+                frames = StreamRedactor(settings.redactor, known=state.known)
+                out = frames.feed(raw) + frames.flush()  # an unfinished stream drops what it held
+                state.response_counts = dict(frames.counts)
+                state.usage, state.response_id = frames.usage, frames.response_id
             else:  # text whatever the label says; what is not text cannot be scrubbed
                 try:
                     text = raw.decode("utf-8")

@@ -214,7 +214,6 @@ class Channel:
         segs = self._release(final=self.closed)
         slot = Slot(entry, path, len(self.raw))
         entry.open += 1
-        entry.modified = True
         if self.pending is not None:
             before, after = _split(segs, self.pending.raw_end)
             self._close(self.pending, before)

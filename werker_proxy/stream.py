@@ -25,11 +25,11 @@ from .channel import Channel, Entry, get_path, set_path
 from .decoders import make_decoder
 from .errors import UpstreamError
 from .jsontext import with_key
-from .payload import ScrubReport, Walk, has_duplicate_keys, numbers_only
+from .payload import ScrubReport, Walk, numbers_only
 from .redact import KnownValue, Redactor, add_counts
 from .sse import SSEDecoder, SSEEvent
 
-__all__ = ["StreamRedactor", "make_decoder"]
+__all__ = ["StreamRedactor", "looks_like_event_stream", "make_decoder"]
 
 
 # delta type -> (channel kind, index field after output_index)
@@ -51,6 +51,14 @@ RESPONSES_DONES = {
     "response.custom_tool_call_input.done": ("custom", None, "input"),
 }
 TERMINAL = frozenset({"response.completed", "response.incomplete", "response.failed"})
+
+_SSE_FIELDS = (b"data:", b"event:", b"id:", b"retry:", b":")
+
+
+def looks_like_event_stream(body: bytes) -> bool:
+    """Whether a body (whatever its Content-Type) starts as Server-Sent Events do."""
+    return body.lstrip(b"\r\n\t ").startswith(_SSE_FIELDS)
+
 
 class StreamRedactor:
     """Feed raw (decoded) SSE bytes, get scrubbed SSE bytes; see the module docstring."""
@@ -186,15 +194,16 @@ class StreamRedactor:
                 entry.event = SSEEvent(entry.event.event, scrubbed, ev.id, ev.retry, entry.event.comments)
             return
         entry.obj = obj
-        if has_duplicate_keys(data.encode(), obj):
-            entry.modified = True  # re-encoded from what was parsed and scrubbed: the dropped value never goes out
+        # Sent re-encoded from what was parsed and scrubbed, never as the upstream's bytes: a value
+        # the parser dropped (a repeated key) cannot go out, and token logprobs are emptied
+        # (payload's schema: they would spell out scrubbed text token by token).
+        entry.modified = True
         if isinstance(obj, dict) and isinstance(obj.get("type"), str):
             self._responses_event(entry, obj)
         elif isinstance(obj, dict) and obj.get("object") == "chat.completion.chunk":
             self._chat_chunk(entry, obj)
         else:
             entry.obj = self.scrub_json(obj)
-            entry.modified = True
 
     def _responses_event(self, entry: Entry, obj: dict[str, Any]) -> None:
         etype = obj["type"]
@@ -202,7 +211,6 @@ class StreamRedactor:
         if etype in RESPONSES_DELTAS and isinstance(obj.get("delta"), str):
             kind, idx_field = RESPONSES_DELTAS[etype]
             key = (kind, oi, obj.get(idx_field) if idx_field else None)
-            _drop_logprobs(entry, obj)
             delta = obj["delta"]
             self._scrub_around(entry, obj, [("delta",)])
             self._channel(key, kind == "args").deliver(entry, ("delta",), delta)
@@ -211,7 +219,6 @@ class StreamRedactor:
             kind, idx_field, field = RESPONSES_DONES[etype]
             key = (kind, oi, obj.get(idx_field) if idx_field else None)
             slots = [(key, (field,))]
-            _drop_logprobs(entry, obj)
         elif etype in ("response.content_part.done", "response.content_part.added"):
             slots = _part_slots(obj.get("part"), oi, obj.get("content_index"), ("part",))
         elif etype in ("response.reasoning_summary_part.done", "response.reasoning_summary_part.added"):
@@ -260,21 +267,16 @@ class StreamRedactor:
         for path, text in substitutes:
             set_path(new, path, text)
         entry.obj = new
-        entry.modified = True
 
     def _scrub_around(self, entry: Entry, obj: dict[str, Any], paths: list[tuple[Any, ...]]) -> dict[str, Any]:
         """Scrub a delta event whole, except the text at ``paths`` that its channel scrubs."""
         held = [(path, get_path(obj, path)) for path in paths]
         for path, _ in held:
             set_path(obj, path, "")
-        new = self.scrub_json(obj)
+        new = entry.obj = self.scrub_json(obj)
         for path, text in held:
-            set_path(obj, path, text)
             set_path(new, path, text)
-        if new != obj:
-            entry.obj = new
-            entry.modified = True
-        return entry.obj
+        return new
 
     def _chat_chunk(self, entry: Entry, obj: dict[str, Any]) -> None:
         if isinstance(obj.get("id"), str):
@@ -290,9 +292,6 @@ class StreamRedactor:
             if not isinstance(choice, dict):
                 continue
             idx = choice.get("index", ci)
-            if choice.get("logprobs"):
-                choice["logprobs"] = None
-                entry.modified = True
             delta = choice.get("delta")
             if isinstance(delta, dict):
                 for field in ("content", "refusal", "reasoning_content"):
@@ -329,13 +328,6 @@ def _chunk_text_paths(choices: Any) -> list[tuple[Any, ...]]:
             if isinstance(fn, dict) and isinstance(fn.get("arguments"), str):
                 paths.append(("choices", ci, "delta", "tool_calls", ti, "function", "arguments"))
     return paths
-
-
-def _drop_logprobs(entry: Entry, obj: dict[str, Any]) -> None:
-    """Token log-probabilities would spell out scrubbed text token by token: not passed on."""
-    if obj.get("logprobs"):
-        obj["logprobs"] = []
-        entry.modified = True
 
 
 def _part_slots(part: Any, oi: Any, ci: Any, prefix: tuple[Any, ...]) -> list[tuple[Any, Any]]:

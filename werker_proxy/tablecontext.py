@@ -103,21 +103,6 @@ def _line_end(text: str, pos: int, n: int) -> int:
     return min(ends) if ends else n
 
 
-def _cells(line: str, sep: str) -> list[tuple[int, int]]:
-    """Cell spans of one line (quoted cells without their quotes; a malformed line splits plainly)."""
-    rec = _record(line, 0, sep)
-    if rec is not None:
-        return rec[0]
-    spans, start = [], 0
-    i = line.find(sep)
-    while i >= 0:
-        spans.append((start, i))
-        start = i + 1
-        i = line.find(sep, start)
-    spans.append((start, len(line)))
-    return spans
-
-
 def _header_names(line: str, sep: str) -> list[str] | None:
     rec = _record(line, 0, sep)
     if rec is None:

@@ -345,6 +345,20 @@ def test_an_answer_of_any_content_type_is_scrubbed_when_it_is_text(proxy, up, ct
     assert "[SSN]" in r.text and "[EMAIL]" in r.text
 
 
+@pytest.mark.parametrize("ctype", ["text/plain", ""])
+def test_an_event_stream_under_another_label_is_scrubbed_as_one(proxy, up, ctype):
+    """SSE frames labelled as plain text (or not at all) are read as frames: their JSON escapes
+    are decoded, which scrubbing the body as flat text would not do."""
+    frame = (b'data: {"type":"response.output_text.delta","item_id":"m","output_index":0,"content_index":0,'
+             b'"delta":"SSN ' + SSNS[0].replace("-", "\\u002d").encode() + b'","sequence_number":0}\n\n'
+             b'data: {"type":"response.completed","response":{"id":"resp_1","object":"response",'
+             b'"status":"completed","output":[]},"sequence_number":1}\n\n')
+    up.reply(raw_body=frame, content_type=ctype)
+    r = post_raw(proxy, "/v1/responses", json.dumps({"model": MODEL, "input": "hi"}).encode())
+    assert r.status_code == 200, r.text
+    assert "6789" not in r.text and "[SSN]" in r.text, r.text
+
+
 def test_a_binary_answer_is_blocked_unless_attachments_are_allowed(proxy, up):
     """A body that is not text cannot be scrubbed: 502 `upstream_binary_body`, nothing of it
     reaches the client (``redaction.attachments: allow`` lets such bodies through)."""
