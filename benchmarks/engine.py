@@ -92,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     allow = list(settings.ruleset.allow)
     timeout = 3600.0  # large texts: the per-rule budget of the proxy would trip; here we measure
     def prefilter(rs: RuleSet) -> hsdb.Prefilter:
-        return hsdb.shared_prefilter([r.pattern for r in rs.rules], settings.cache_dir)
+        return hsdb.shared_prefilter([r.as_written for r in rs.rules], settings.cache_dir)
 
     red = Redactor(settings.ruleset, rule_timeout_s=timeout, prefilter=prefilter(settings.ruleset))
     plain = Redactor(settings.ruleset, rule_timeout_s=timeout)

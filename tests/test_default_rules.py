@@ -216,7 +216,7 @@ def test_a_long_line_of_short_fields_is_scrubbed_not_timed_out(redactor, line):
     words must not exceed a rule's time budget (that would block the call), with the prefilter
     (which runs rules in the stretches Hyperscan points at) or without it."""
     redactor.redact(line, direction="response")
-    fast = Redactor(redactor.ruleset, prefilter=hsdb.shared_prefilter([r.pattern for r in redactor.ruleset.rules],
+    fast = Redactor(redactor.ruleset, prefilter=hsdb.shared_prefilter([r.as_written for r in redactor.ruleset.rules],
                                                                        TEST_CACHE))
     if fast.prefilter.wait(300):
         fast.redact(line, direction="response")

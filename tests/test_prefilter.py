@@ -26,7 +26,7 @@ EXPECT_HYPERSCAN = sys.platform == "linux" and platform.machine() in ("x86_64", 
 
 def _engines(ruleset: RuleSet) -> tuple[Redactor, Redactor]:
     plain = Redactor(ruleset, rule_timeout_s=30, gates=False)
-    prefilter = hsdb.shared_prefilter([r.pattern for r in ruleset.rules], TEST_CACHE)
+    prefilter = hsdb.shared_prefilter([r.as_written for r in ruleset.rules], TEST_CACHE)
     fast = Redactor(ruleset, rule_timeout_s=30, prefilter=prefilter)
     if not fast.prefilter.wait(300):
         if EXPECT_HYPERSCAN:

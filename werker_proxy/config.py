@@ -98,7 +98,7 @@ class Settings:
 
     def __post_init__(self) -> None:
         timeout = self.redaction.rule_timeout_ms / 1000
-        prefilter = shared_prefilter([r.pattern for r in self.ruleset.rules], self.cache_dir)
+        prefilter = shared_prefilter([r.as_written for r in self.ruleset.rules], self.cache_dir)
         object.__setattr__(self, "redactor", Redactor(self.ruleset, rule_timeout_s=timeout, prefilter=prefilter))
 
     @property

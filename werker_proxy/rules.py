@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import string
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import regex
 
 from .errors import ConfigError
+from .sharing import share_lookaheads
 from .validators import VALIDATORS
 from .yamlsrc import line_of
 
@@ -62,6 +63,12 @@ class Rule:
     line: int | None = None
     phi_group: bool = False
     requires: Any = None  # compiled gate: a text without a match of it cannot match the rule
+    written: str = ""  # the pattern as written, macros expanded (`pattern` may share repeats)
+
+    @property
+    def as_written(self) -> "WrittenPattern":
+        """The pattern before sharing, for the prefilter's analysis (see sharing)."""
+        return WrittenPattern(self.written or self.pattern.pattern, self.pattern.flags)
 
     def may_match(self, text: str, pos: int = 0) -> bool:
         """Cheap necessary condition checked before the full pattern runs."""
@@ -70,6 +77,11 @@ class Rule:
     @property
     def where(self) -> str:
         return f"{self.source}:{self.line}" if self.line else self.source
+
+
+class WrittenPattern(NamedTuple):
+    pattern: str
+    flags: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,9 +184,17 @@ def parse_rule(node: Any, source: str, index: int, macros: dict[str, str] | None
         raise _fail(source, node, "pattern" if "pattern" in node else None, where,
                     "every rule needs a non-empty `pattern` (a regex)")
     flags = _parse_flags(node.get("flags"), source, where, node)
+    compiled = None
     if macros:
         pattern = expand_macros(pattern, macros, source, line_of(node, "pattern"), where + ".pattern")
-    compiled = compile_pattern(pattern, flags, source, line_of(node, "pattern"), where)
+        shared = share_lookaheads(pattern, macros.values())
+        if shared != pattern:
+            try:
+                compiled = regex.compile(shared, flags)
+            except regex.error:  # the written pattern's own error is the one to report
+                compiled = None
+    if compiled is None:
+        compiled = compile_pattern(pattern, flags, source, line_of(node, "pattern"), where)
     if compiled.search("") is not None:
         raise _fail(source, node, "pattern", where, "pattern matches the empty string; it must match some text")
 
@@ -229,6 +249,7 @@ def parse_rule(node: Any, source: str, index: int, macros: dict[str, str] | None
         line=line_of(node),
         phi_group="phi" in compiled.groupindex,
         requires=requires,
+        written=pattern,
     )
 
 
