@@ -674,7 +674,7 @@ def _alphabet(pattern: str, flags: int) -> str | None:
 
     if not walk(nodes) or not items:
         return None
-    return "".join(items)
+    return "".join(dict.fromkeys(items))  # once each: stop-word lists repeat letters thousands of times
 
 
 def partial_starts(pattern: str, flags: int) -> Any | None:
