@@ -81,6 +81,7 @@ class StreamRedactor:
         self.emitted_bytes = 0
         self._sha = hashlib.sha256()
         self._keyed = with_key(self.scrub_value)
+        self._names: dict[str, str] = {}
 
     # -- public ------------------------------------------------------------------------------------
     def feed(self, data: bytes) -> bytes:
@@ -176,8 +177,10 @@ class StreamRedactor:
     def _event(self, ev: SSEEvent) -> None:
         entry = Entry(ev)
         self.queue.append(entry)
-        if ev.comments:
-            entry.event = SSEEvent(ev.event, ev.data, ev.id, ev.retry, tuple(self.scrub_value(c) for c in ev.comments))
+        name = self._event_name(ev.event)
+        ident = self.scrub_value(ev.id) if ev.id else ev.id
+        if ev.comments or name != ev.event or ident != ev.id:
+            entry.event = SSEEvent(name, ev.data, ident, ev.retry, tuple(self.scrub_value(c) for c in ev.comments))
         data = ev.data
         if data is None:
             return
@@ -191,7 +194,7 @@ class StreamRedactor:
         except orjson.JSONDecodeError:
             scrubbed = self.scrub_value(data)
             if scrubbed != data:
-                entry.event = SSEEvent(entry.event.event, scrubbed, ev.id, ev.retry, entry.event.comments)
+                entry.event = SSEEvent(entry.event.event, scrubbed, entry.event.id, ev.retry, entry.event.comments)
             return
         entry.obj = obj
         # Sent re-encoded from what was parsed and scrubbed, never as the upstream's bytes: a value
@@ -200,38 +203,58 @@ class StreamRedactor:
         entry.modified = True
         if isinstance(obj, dict) and isinstance(obj.get("type"), str):
             self._responses_event(entry, obj)
-        elif isinstance(obj, dict) and obj.get("object") == "chat.completion.chunk":
+        elif isinstance(obj, dict) and (obj.get("object") == "chat.completion.chunk" or _has_chat_deltas(obj)):
             self._chat_chunk(entry, obj)
         else:
             entry.obj = self.scrub_json(obj)
 
+    def _event_name(self, name: str | None) -> str | None:
+        """An ``event:`` field, scrubbed (the few names of a stream are scrubbed once each)."""
+        if not name:
+            return name
+        out = self._names.get(name)
+        if out is None:
+            out = self.scrub_value(name)
+            if len(self._names) < 64:
+                self._names[name] = out
+        return out
+
     def _responses_event(self, entry: Entry, obj: dict[str, Any]) -> None:
         etype = obj["type"]
         oi = obj.get("output_index")
-        if etype in RESPONSES_DELTAS and isinstance(obj.get("delta"), str):
-            kind, idx_field = RESPONSES_DELTAS[etype]
-            key = (kind, oi, obj.get(idx_field) if idx_field else None)
+        if etype.endswith(".delta") and isinstance(obj.get("delta"), str):
+            if etype in RESPONSES_DELTAS:
+                kind, idx_field = RESPONSES_DELTAS[etype]
+                key: tuple[Any, ...] = (kind, oi, obj.get(idx_field) if idx_field else None)
+                json_args = kind == "args"
+            else:  # a delta type not listed (audio transcripts, MCP arguments, added later...)
+                key, json_args = _generic_key(etype[:-len(".delta")], obj), "argument" in etype
             delta = obj["delta"]
             self._scrub_around(entry, obj, [("delta",)])
-            self._channel(key, kind == "args").deliver(entry, ("delta",), delta)
+            self._channel(key, json_args).deliver(entry, ("delta",), delta)
             return
         if etype in RESPONSES_DONES:
             kind, idx_field, field = RESPONSES_DONES[etype]
             key = (kind, oi, obj.get(idx_field) if idx_field else None)
             slots = [(key, (field,))]
+        elif etype.endswith(".done") and _generic_key(etype[:-len(".done")], obj) in self.channels:
+            key = _generic_key(etype[:-len(".done")], obj)
+            self.channels[key].finish()
+            slots = [(key, (f,)) for f, v in obj.items() if isinstance(v, str) and f not in _EVENT_KEYS]
         elif etype in ("response.content_part.done", "response.content_part.added"):
             slots = _part_slots(obj.get("part"), oi, obj.get("content_index"), ("part",))
         elif etype in ("response.reasoning_summary_part.done", "response.reasoning_summary_part.added"):
             part = obj.get("part")
             slots = [(("summary", oi, obj.get("summary_index")), ("part", "text"))] if isinstance(part, dict) and "text" in part else []
         elif etype in ("response.output_item.done", "response.output_item.added"):
-            slots = _item_slots(obj.get("item"), oi, ("item",))
+            slots = _item_slots(obj.get("item"), oi, ("item",)) + self._generic_slots(obj.get("item"), oi, ("item",))
         elif isinstance(obj.get("response"), dict):
             slots = []
             output = obj["response"].get("output")
             if isinstance(output, list):
                 for i, item in enumerate(output):
                     slots.extend(_item_slots(item, i, ("response", "output", i)))
+                    slots.extend(self._generic_slots(item, i, ("response", "output", i)))
             rid = obj["response"].get("id")
             if isinstance(rid, str):
                 self.response_id = rid
@@ -268,6 +291,14 @@ class StreamRedactor:
             set_path(new, path, text)
         entry.obj = new
 
+    def _generic_slots(self, item: Any, oi: Any, prefix: tuple[Any, ...]) -> list[tuple[Any, Any]]:
+        """Fields of an output item that may hold the whole text of a channel of an unlisted
+        delta type (only one equal to the channel's raw text is replaced by its emitted text)."""
+        if not isinstance(item, dict):
+            return []
+        keys = [k for k in self.channels if k[0] == "generic" and k[2] == oi]
+        return [(k, prefix + (f,)) for k in keys for f, v in item.items() if isinstance(v, str) and f not in _EVENT_KEYS]
+
     def _scrub_around(self, entry: Entry, obj: dict[str, Any], paths: list[tuple[Any, ...]]) -> dict[str, Any]:
         """Scrub a delta event whole, except the text at ``paths`` that its channel scrubs."""
         held = [(path, get_path(obj, path)) for path in paths]
@@ -283,8 +314,10 @@ class StreamRedactor:
             self.response_id = obj["id"]
         if isinstance(obj.get("usage"), dict):
             self.usage = numbers_only(obj["usage"])
-        choices = obj.get("choices")
-        obj = self._scrub_around(entry, obj, _chunk_text_paths(choices))
+        slots = _chat_slots(obj.get("choices"))
+        obj = self._scrub_around(entry, obj, [path for path, _, _ in slots])
+        for path, key, json_args in slots:
+            self._channel(key, json_args).deliver(entry, path, get_path(obj, path))
         choices = obj.get("choices")
         if not isinstance(choices, list):
             return
@@ -292,42 +325,54 @@ class StreamRedactor:
             if not isinstance(choice, dict):
                 continue
             idx = choice.get("index", ci)
-            delta = choice.get("delta")
-            if isinstance(delta, dict):
-                for field in ("content", "refusal", "reasoning_content"):
-                    if isinstance(delta.get(field), str):
-                        self._channel(("chat", idx, field), False).deliver(
-                            entry, ("choices", ci, "delta", field), delta[field])
-                calls = delta.get("tool_calls")
-                if isinstance(calls, list):
-                    for ti, call in enumerate(calls):
-                        fn = call.get("function") if isinstance(call, dict) else None
-                        if isinstance(fn, dict) and isinstance(fn.get("arguments"), str):
-                            tkey = ("chat_tool", idx, call.get("index", ti))
-                            self._channel(tkey, True).deliver(
-                                entry, ("choices", ci, "delta", "tool_calls", ti, "function", "arguments"),
-                                fn["arguments"])
             if choice.get("finish_reason"):
                 for key, ch in self.channels.items():
                     if key[1] == idx:
                         ch.finish()
 
 
-def _chunk_text_paths(choices: Any) -> list[tuple[Any, ...]]:
-    """Where a chat chunk holds delta text (content, refusal, tool call arguments)."""
-    paths: list[tuple[Any, ...]] = []
+# chat delta fields that are not text; every other string field of a delta is (content,
+# refusal, reasoning_content, reasoning...)
+_CHAT_DELTA_STRUCTURAL = frozenset({"role", "type", "id", "name"})
+# string fields of a Responses event or output item that are not its text
+_EVENT_KEYS = frozenset({"type", "id", "item_id", "call_id", "status", "name", "server_label", "object",
+                         "role", "container_id", "response_id"})
+
+
+def _has_chat_deltas(obj: dict[str, Any]) -> bool:
+    """A chat chunk without ``"object": "chat.completion.chunk"`` (some compatible servers)."""
+    choices = obj.get("choices")
+    return isinstance(choices, list) and any(isinstance(c, dict) and isinstance(c.get("delta"), dict) for c in choices)
+
+
+def _generic_key(stem: str, obj: dict[str, Any]) -> tuple[Any, ...]:
+    return ("generic", stem, obj.get("output_index"), obj.get("item_id"), obj.get("content_index"))
+
+
+def _chat_slots(choices: Any) -> list[tuple[tuple[Any, ...], tuple[Any, ...], bool]]:
+    """Where a chat chunk holds delta text: (path, channel key, text is JSON arguments)."""
+    out: list[tuple[tuple[Any, ...], tuple[Any, ...], bool]] = []
     for ci, choice in enumerate(choices if isinstance(choices, list) else ()):
         delta = choice.get("delta") if isinstance(choice, dict) else None
         if not isinstance(delta, dict):
             continue
-        paths.extend(("choices", ci, "delta", f) for f in ("content", "refusal", "reasoning_content")
-                     if isinstance(delta.get(f), str))
+        idx = choice.get("index", ci)
+        at = ("choices", ci, "delta")
+        for field, value in delta.items():
+            if isinstance(value, str) and field not in _CHAT_DELTA_STRUCTURAL:
+                out.append((at + (field,), ("chat", idx, field), False))
+        fc, audio = delta.get("function_call"), delta.get("audio")
+        if isinstance(fc, dict) and isinstance(fc.get("arguments"), str):  # the legacy functions API
+            out.append((at + ("function_call", "arguments"), ("chat", idx, "function_call"), True))
+        if isinstance(audio, dict) and isinstance(audio.get("transcript"), str):
+            out.append((at + ("audio", "transcript"), ("chat", idx, "audio"), False))
         calls = delta.get("tool_calls")
         for ti, call in enumerate(calls if isinstance(calls, list) else ()):
             fn = call.get("function") if isinstance(call, dict) else None
             if isinstance(fn, dict) and isinstance(fn.get("arguments"), str):
-                paths.append(("choices", ci, "delta", "tool_calls", ti, "function", "arguments"))
-    return paths
+                out.append((at + ("tool_calls", ti, "function", "arguments"),
+                            ("chat_tool", idx, call.get("index", ti)), True))
+    return out
 
 
 def _part_slots(part: Any, oi: Any, ci: Any, prefix: tuple[Any, ...]) -> list[tuple[Any, Any]]:
