@@ -244,3 +244,15 @@ def test_missing_start_names_the_rotated_file_it_continues(tmp_path, capsys):
     olds = rotated_files(path)
     assert run("verify", *olds[1:], path) == 1
     assert f"continues {os.path.basename(olds[0])}" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("value", ["werker-123-45-6789", "chatcmpl-123-45-6789", "ft:model:123-45-6789",
+                                   "org/123-45-6789", "resp_123-45-6789", "x.maria.lopez@mail.org"])
+def test_copied_values_hiding_an_identifier_behind_a_separator_are_scrubbed(value):
+    """The default rules do not read an SSN right after a hyphen (it could be the end of a longer
+    number); a copied model name or chat id is built exactly like that (black-box probe)."""
+    from werker_proxy.config import load_settings
+    redactor = load_settings(None).redactor
+    out = scrub_text(value, lambda t: redactor.redact(t, direction="request").text)
+    assert "6789" not in out and "lopez" not in out, out
+    assert scrub_text("gpt-4o-mini", lambda t: redactor.redact(t, direction="request").text) == "gpt-4o-mini"

@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -128,15 +129,32 @@ KEPT_FIELDS = frozenset({"event", "flow_id", "outcome", "reason", "redactions",
                          "host"})  # the configured target the call matched, not the client's text
 
 
+_SEPARATOR = re.compile(r"[-_.:/]")
+_MAX_SUFFIXES = 32
+
+
 def scrub_text(text: str, redact: Callable[[str], str]) -> str:
-    """``redact(text)``, then each ``_``-joined part on its own.
+    """``redact(text)``, then each ``_``-joined part on its own, then what follows each separator.
 
     Rules are word-bounded and ``_`` is a word character, so ``resp_123-45-6789`` hides the
-    SSN from a rule that finds it in ``resp-123-45-6789``; ids are built exactly like that.
+    SSN from a rule that finds it in ``resp-123-45-6789``; and the default SSN rule does not
+    read one right after a hyphen (``chatcmpl-123-45-6789``), where it could end a longer
+    number. Copied ids and model names are built exactly like that.
     """
     out = redact(text)
     if "_" in out:
         out = "_".join(redact(part) if part else part for part in out.split("_"))
+    pos = 0
+    for _ in range(_MAX_SUFFIXES):
+        m = _SEPARATOR.search(out, pos)
+        if m is None:
+            break
+        tail = out[m.end():]
+        if tail:
+            scrubbed = redact(tail)
+            if scrubbed != tail:
+                out = out[:m.end()] + scrubbed
+        pos = m.end()
     return out
 
 
