@@ -199,3 +199,21 @@ def test_covering_answers_like_a_scan_of_every_span(raw, s, width):
     spans = sorted((a, a + w) for a, w in raw)
     e = s + width
     assert covering(spans)(s, e) == any(a <= s and e <= b for a, b in spans)
+
+
+@pytest.mark.parametrize("text", [
+    "Patient: Maria Lopez. Attached Maria_Lopez.pdf",
+    "Patient: Maria Lopez. File scan_Maria_Lopez_2024",
+    "Patient: Maria Lopez. user MARIA_LOPEZ",
+])
+def test_a_found_name_joined_by_underscores_elsewhere_is_scrubbed(small, text):
+    """File names and chat `name` fields ([A-Za-z0-9_-] only) join the parts of a name with `_`,
+    a word character: the known value was not found there (black-box probe)."""
+    out = small.redactor.redact(text, "request").text
+    assert "Maria" not in out and "Lopez" not in out and "MARIA" not in out, out
+
+
+def test_underscore_joined_words_that_are_not_known_values_stay(small):
+    text = "Patient: Maria Lopez. see config_max_retries and Mariachi_band"
+    out = small.redactor.redact(text, "request").text
+    assert "config_max_retries" in out and "Mariachi_band" in out, out

@@ -33,7 +33,7 @@ KNOWN_RULE = "known_phi"
 LOOKBEHIND_GATE = 512
 _TRAILING = regex.compile(r"\S*\Z")
 _NAME_PARTS = regex.compile(r"[\s,^]+")
-_WORD_START = regex.compile(r"(?<!\w)\w")  # a gate may be satisfied by text this far before the scan position
+_WORD_START = regex.compile(r"(?<![^\W_])[^\W_]")  # a gate may be satisfied by text this far before the scan position
 # Parts of a found name that are not worth scrubbing on their own elsewhere.
 _NAME_STOPWORDS = frozenset(
     """mr mrs ms miss dr prof md do rn np pa phd jr sr ii iii iv the and of de la del van von
@@ -76,7 +76,7 @@ class Redacted:
 
 def _literal_alternation(values: tuple[str, ...]) -> Any:
     parts = "|".join(regex.escape(v) for v in values)
-    return regex.compile(rf"(?<![\w])(?:{parts})(?![\w])", regex.IGNORECASE)
+    return regex.compile(rf"(?<![^\W_])(?:{parts})(?![^\W_])", regex.IGNORECASE)
 
 
 _compile_literals = lru_cache(maxsize=256)(_literal_alternation)
@@ -607,8 +607,8 @@ def _needles(value: str) -> tuple[tuple[str, bool, bool, bool, bool, str], ...]:
 
 
 KNOWN_INDEX_WORK = 1_000_000  # values x characters above which known values are looked up by word
-# the stdlib's \w is exactly ``_is_word`` (CPython: alnum per its own Unicode tables, or "_")
-_WORD_RUN = re.compile(r"\w+")
+# the stdlib's [^\W_] is exactly ``_is_word`` (CPython: alnum per its own Unicode tables)
+_WORD_RUN = re.compile(r"[^\W_]+")
 
 
 def word_starts(text: str) -> dict[str, list[int]]:
@@ -631,7 +631,9 @@ def needle_has_space(needle: str) -> bool:
 
 
 def _is_word(c: str) -> bool:
-    return c.isalnum() or c == "_"
+    """A known value is a whole word between non-alphanumerics: ``_`` joins the parts of a name
+    in file names, user names and chat ``name`` fields (Maria_Lopez.pdf)."""
+    return c.isalnum()
 
 
 def covering(spans: list[tuple[int, int]]) -> Callable[[int, int], bool]:
