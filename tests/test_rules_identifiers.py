@@ -172,3 +172,10 @@ def test_fhir_identifier_value_is_redacted(redactor, text):
 ])
 def test_dashed_clinical_codes_untouched(redactor, text):
     _no_id_labels(redactor, text)
+
+
+@pytest.mark.parametrize("text", ["name Grace_AlFarsi_123-45-6789", "file ssn_123-45-6789_scan.pdf",
+                                  "user_123 45 6789"])
+def test_an_ssn_joined_by_underscores_is_found(redactor, text):
+    """Chat `name` fields and file names join words with `_`, a word character (black-box probe)."""
+    assert "6789" not in _out(redactor, text)
