@@ -27,7 +27,9 @@ IDENTIFIER_HEADER = regex.compile(
     r"(?i)zip|postal|post_code|dob|birth|mrn|medical|record|phone|tel|mobile|cell|fax|ssn|social|name|"
     r"first|last|given|family|surname|city|town|county|address|street|addr|email|mail|member|policy|"
     r"account|acct|npi|dea|licen[cs]e|vin|plate|serial|device|age|date|admit|discharge|visit|\bid\b|_id\b|"
-    r"identifier"
+    r"identifier|patient|\bpt\b|provider|physician|doctor|clinician|practitioner|nurse|\brn\b|\bmd\b|initials|"
+    r"attending|pcp|surgeon|therapist|staff|author|signed|contact|guardian|agent|employee|subscriber|"
+    r"beneficiary|insured|guarantor|adjuster|supervisor|rep\b|representative|witness|interpreter"
 )
 _LINE = regex.compile(r"[^\r\n]*")
 # a column name: starts with a letter, at most two digits ("a1c", "phone2", "addr_line_1")
@@ -193,6 +195,16 @@ def table_hits(text: str, scan: Callable[[str], list["Hit"]]) -> list["Hit"]:
                 start = m.start() + (label.end() if label else 0)
                 pos = _markdown_table(text, start, line_end, after, scan, out)
                 continue
+        if header.count("|") >= 2 and nxt < n and "\t" not in header:
+            # a pipe table without a rule under its header (a flowsheet: Date/Time | Temp | Initials/RN):
+            # read when its first row has as many cells as the header
+            first = _LINE.match(text, nxt)
+            cells = _pipe_cells(text, m.start(), line_end)
+            if len(cells) >= 3 and len(_pipe_cells(text, nxt, first.end())) == len(cells):
+                stop = _markdown_table(text, m.start(), line_end, nxt, scan, out)
+                if stop > nxt:
+                    pos = stop
+                    continue
         sep = "\t" if header.count("\t") >= 2 else ","
         names = _header_names(header, sep) if header.count(sep) >= 2 else None
         if names is None and header.count(sep) >= 2:
