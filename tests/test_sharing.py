@@ -74,3 +74,12 @@ def test_default_name_rules_compile_each_stop_list_once_and_match_as_written():
         for cut in [*range(0, len(text), 211), *range(3000, 4500)]:
             ma, mb = written.search(text[:cut], partial=True), r.pattern.search(text[:cut], partial=True)
             assert (ma and (ma.span(), ma.partial)) == (mb and (mb.span(), mb.partial)), (r.name, cut)
+
+
+def test_variable_width_lookbehinds_are_recognised():
+    from werker_proxy.sharing import has_variable_lookbehind
+    assert has_variable_lookbehind(r"(?<!(?:OBX\|[^|]{0,6})\|)x")
+    assert has_variable_lookbehind(r"(?<=a|bc)x")
+    assert not has_variable_lookbehind(r"(?<![\w-])\d{3}(?![\w-])")
+    assert not has_variable_lookbehind(r"(?<![\p{N}/])(?:ab)+(?=c{2,})")
+    assert not has_variable_lookbehind(r"(?<=(?:ab))x[?*]")

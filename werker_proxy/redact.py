@@ -26,6 +26,7 @@ from .errors import RedactionFailed
 from .normalize import normalize
 from .prefilter import Prefiltering, Scan, partial_start_bound, window_matches
 from .rules import Rule, RuleSet
+from .sharing import has_variable_lookbehind
 from .tablecontext import table_hits
 from .validators import VALIDATORS
 
@@ -552,8 +553,9 @@ def build_gate(rules: Iterable[Rule]) -> tuple[Any, tuple[Rule, ...]]:
     """All joinable rules as one alternation (each with its own scoped flags), and the others.
 
     A rule with verbose or ASCII flags, backreferences, or global inline flags anywhere but at
-    its very start would change meaning inside a combined pattern: it stays out of the gate and
-    always runs on its own.
+    its very start would change meaning inside a combined pattern, and one with a lookbehind of
+    more than one width may change where a partial match is reported: it stays out of the gate
+    and always runs on its own.
     """
     parts = []
     alone: list[Rule] = []
@@ -565,7 +567,7 @@ def build_gate(rules: Iterable[Rule]) -> tuple[Any, tuple[Rule, ...]]:
             flags += m.group(1)
             pattern = pattern[m.end():]
         if (m and set(m.group(1)) - set("ims")) or rule.pattern.flags & (regex.VERBOSE | regex.ASCII) or \
-                regex.search(r"\(\?[aiLmsux]+\)|\\[1-9]|\(\?P=|\\g<", pattern):
+                regex.search(r"\(\?[aiLmsux]+\)|\\[1-9]|\(\?P=|\\g<", pattern) or has_variable_lookbehind(pattern):
             alone.append(rule)
             continue
         flags = "".join(sorted(set(flags)))

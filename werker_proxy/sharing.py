@@ -131,3 +131,34 @@ def _only_lookaheads(frag: str) -> bool:
             return False
         i += 1
     return depth == 0
+
+
+def has_variable_lookbehind(pattern: str) -> bool:
+    """Whether a lookbehind of ``pattern`` can have more than one width (a quantifier or an
+    alternation inside it). The `regex` module's partial matching around such a lookbehind
+    depends on the alternatives next to it, so a rule with one is not joined into the stream
+    gate's alternation (there, 'prefixed_id' next to 'name_hl7' reported a partial match one
+    character earlier than either rule alone)."""
+    depth_at_open: list[int] = []
+    i, n, depth = 0, len(pattern), 0
+    while i < n:
+        c = pattern[i]
+        if c == "\\":
+            i += 2
+            continue
+        if c == "[":
+            i = _class_end(pattern, i)
+            continue
+        if c == "(":
+            if pattern.startswith(("(?<=", "(?<!"), i):
+                depth_at_open.append(depth)
+            depth += 1
+        elif c == ")":
+            depth -= 1
+            if depth_at_open and depth == depth_at_open[-1]:
+                depth_at_open.pop()
+        elif depth_at_open and (c in "*+?|" or c == "{"):
+            if not (c == "?" and pattern[i - 1] == "("):
+                return True
+        i += 1
+    return False
