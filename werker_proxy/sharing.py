@@ -15,7 +15,7 @@ The prefilter analyses the pattern as written, before sharing (``Rule.written``)
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 import regex
 
@@ -68,16 +68,8 @@ def _contexts(pattern: str) -> list[tuple[str, ...] | None]:
     (escaped, inside a character class, inside a lookbehind)."""
     out: list[tuple[str, ...] | None] = [None] * (len(pattern) + 1)
     stack: list[str] = []  # per open group: its flags ("" for none), "<" for a lookbehind
-    i, n = 0, len(pattern)
-    while i < n:
-        c = pattern[i]
+    for i, c in _visited(pattern):
         out[i] = None if "<" in stack else tuple(s for s in stack if s)
-        if c == "\\":
-            i += 2
-            continue
-        if c == "[":
-            i = _class_end(pattern, i)
-            continue
         if c == "(":
             m = regex.match(r"\(\?([aimsx-]+):", pattern[i:i + 12]) if pattern.startswith("(?", i) else None
             if m:
@@ -88,8 +80,17 @@ def _contexts(pattern: str) -> list[tuple[str, ...] | None]:
                 stack.append("")
         elif c == ")" and stack:
             stack.pop()
-        i += 1
     return out
+
+
+def _visited(pattern: str) -> Iterator[tuple[int, str]]:
+    """Each position a scan of ``pattern`` stops at: an escape (``\\``) or a character class
+    (``[``) is one stop, its inside is skipped."""
+    i, n = 0, len(pattern)
+    while i < n:
+        c = pattern[i]
+        yield i, c
+        i = i + 2 if c == "\\" else _class_end(pattern, i) if c == "[" else i + 1
 
 
 def _class_end(pattern: str, i: int) -> int:
@@ -140,15 +141,8 @@ def has_variable_lookbehind(pattern: str) -> bool:
     gate's alternation (there, 'prefixed_id' next to 'name_hl7' reported a partial match one
     character earlier than either rule alone)."""
     depth_at_open: list[int] = []
-    i, n, depth = 0, len(pattern), 0
-    while i < n:
-        c = pattern[i]
-        if c == "\\":
-            i += 2
-            continue
-        if c == "[":
-            i = _class_end(pattern, i)
-            continue
+    depth = 0
+    for i, c in _visited(pattern):
         if c == "(":
             if pattern.startswith(("(?<=", "(?<!"), i):
                 depth_at_open.append(depth)
@@ -157,8 +151,6 @@ def has_variable_lookbehind(pattern: str) -> bool:
             depth -= 1
             if depth_at_open and depth == depth_at_open[-1]:
                 depth_at_open.pop()
-        elif depth_at_open and (c in "*+?|" or c == "{"):
-            if not (c == "?" and pattern[i - 1] == "("):
-                return True
-        i += 1
+        elif depth_at_open and c in "*+?|{" and not (c == "?" and pattern[i - 1] == "("):
+            return True
     return False
