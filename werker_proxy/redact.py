@@ -34,7 +34,7 @@ KNOWN_RULE = "known_phi"
 LOOKBEHIND_GATE = 512
 _TRAILING = regex.compile(r"\S*\Z")
 _NAME_PARTS = regex.compile(r"[\s,^]+")
-_WORD_START = regex.compile(r"(?<![^\W_])[^\W_]")  # a gate may be satisfied by text this far before the scan position
+_WORD_START = regex.compile(r"(?<![^\W_])[^\W_]")  # where a known value may begin (see _is_word)
 # Parts of a found name that are not worth scrubbing on their own elsewhere.
 _NAME_STOPWORDS = frozenset(
     """mr mrs ms miss dr prof md do rn np pa phd jr sr ii iii iv the and of de la del van von
