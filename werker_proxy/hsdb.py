@@ -176,6 +176,11 @@ class Prefilter:
         return self.active
 
     @property
+    def ready(self) -> bool:
+        """Built, loaded or failed: nothing more will change."""
+        return self._ready.is_set()
+
+    @property
     def active(self) -> bool:
         return self._banks is not None and self._banks[0].db is not None
 

@@ -14,6 +14,7 @@ the longest hit (ties: the rule listed first). A rule that exceeds its time budg
 from __future__ import annotations
 
 import re
+import threading
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -111,6 +112,8 @@ class Redactor:
         self._min_widths = [s.min_width if s is not None else 0 for s in prefilter.shapes] if prefilter else []
         self._unreadable: dict[str, frozenset[int]] = {}  # see _cannot_end_with
         self._gates: dict[str, tuple[Any, tuple[Rule, ...]]] = {}  # built on first use (~18 MB)
+        self._gate_lock = threading.Lock()
+        self._gate_building = False
         tokens = sorted({r.replacement for r in ruleset.rules} | {KnownValue("").replacement}, key=len, reverse=True)
         self._own_tokens = regex.compile("|".join(regex.escape(t) for t in tokens))
 
@@ -346,11 +349,12 @@ class Redactor:
         scan = self.prefilter.scan(text) if self.prefilter is not None else None
         if rules is None:
             rules = self.ruleset.by_direction[direction]
-            if partial and scan is None:
-                verdict = self._gate(direction, text, pos)
+            gate = self._usable_gate(direction) if partial and scan is None else None
+            if gate is not None:
+                verdict = self._gate(gate[0], text, pos)
                 if verdict is not None:
                     hold = verdict
-                    rules = self._gate_for(direction)[1]  # only the rules the gate cannot speak for
+                    rules = gate[1]  # only the rules the gate cannot speak for
         propagating: list[tuple[Rule, Hit]] = []
         protected: list[tuple[int, int]] | None = None
         if whole_text and not partial and pos == 0:
@@ -471,7 +475,33 @@ class Redactor:
             gate = self._gates[direction] = build_gate(self.ruleset.by_direction[direction])
         return gate
 
-    def _gate(self, direction: str, text: str, pos: int) -> int | None:
+    def _usable_gate(self, direction: str) -> tuple[Any, tuple[Rule, ...]] | None:
+        """The stream gate of the plain engine, if it can be used without a pause.
+
+        Compiling it takes over a second of CPU. Without a prefilter (tests, benchmarks) it is
+        built when first needed. With one, it is never built while the prefilter is still
+        being built (streams run rule by rule meanwhile), and when the prefilter failed it is
+        built in a background thread, so no caller (the proxy's event loop) waits for it.
+        """
+        gate = self._gates.get(direction)
+        if gate is not None or self.prefilter is None:
+            return gate if gate is not None else self._gate_for(direction)
+        if not self.prefilter.ready:
+            return None
+        with self._gate_lock:
+            if not self._gate_building:
+                self._gate_building = True
+                threading.Thread(target=self._build_gates, name="werker-gate", daemon=True).start()
+        return None
+
+    def _build_gates(self) -> None:
+        for direction in self.ruleset.by_direction:
+            self._gate_for(direction)
+
+    def gate_ready(self, direction: str) -> bool:
+        return direction in self._gates
+
+    def _gate(self, gate: Any, text: str, pos: int) -> int | None:
         """One search with all joinable rules as alternatives, instead of one search per rule.
 
         Returns the hold point when the gate can speak for every joinable rule: ``len(text)``
@@ -479,7 +509,6 @@ class Redactor:
         earliest possible (partial) match, before which none of them has anything. Returns None
         when some rule has a complete match: then every rule runs on its own.
         """
-        gate = self._gate_for(direction)[0]
         if gate is None:
             return None
         try:

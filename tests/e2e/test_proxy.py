@@ -464,6 +464,17 @@ def test_malformed_json_is_blocked(proxy, up):
     assert up.requests == []
 
 
+def test_a_file_upload_is_refused_with_a_message_that_says_so(proxy, up):
+    """A multipart upload (the SDK's ``files.create``) cannot be scrubbed: 400
+    ``unsupported_content_type`` saying why, not a JSON parser's complaint; nothing forwarded."""
+    with pytest.raises(openai.BadRequestError) as ei:
+        proxy.client().files.create(file=("note.txt", f"SSN {SSNS[0]}".encode()), purpose="assistants")
+    assert ei.value.code == "unsupported_content_type"
+    assert "multipart" in str(ei.value) and "JSON" in str(ei.value)
+    assert_blocked_record(proxy, "unsupported_content_type")
+    assert up.requests == []
+
+
 @pytest.mark.parametrize("encoding,data", [("snappy", b"\x00\x01\x02whatever"),
                                            ("gzip", b"this is not gzip at all"),
                                            ("br", b"\xff\xfe not brotli")])
