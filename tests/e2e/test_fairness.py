@@ -12,9 +12,10 @@ import time
 
 import pytest
 
-PARA = ("The patient reports mild fatigue and intermittent headaches over the past two weeks. "
-        "Blood pressure was within normal limits and the plan is to continue current medication. ")
-BIG = PARA * (500_000 // len(PARA))  # ~0.5 MB of note without identifiers: seconds of scrubbing
+# ~0.5 MB of synthetic note lines, each with identifiers: seconds of scrubbing whether or not the
+# Hyperscan prefilter is ready yet (text without identifiers goes by too fast to show anything)
+LINE = "Seen {i}: SSN 123-45-{n:04d}, phone 617-555-{n:04d}, DOB 03/14/1950, MRN {m}; BP 128/82, stable.\n"
+BIG = "".join(LINE.format(i=i, n=i % 10000, m=4400000 + i) for i in range(5000))
 STREAM = [f"word{i} " for i in range(60)]
 
 
