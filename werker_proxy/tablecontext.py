@@ -4,7 +4,9 @@ In ``zip,phone\\n30309,404-555-0117`` the ZIP ``30309`` has no cue in its own ro
 header is the cue. For each column whose header names an identifier, every cell is scanned as
 ``header: cell`` and the hits inside the cell are mapped back to the text.
 
-Markdown tables (``| ZIP | DOB |`` over a ``|---|---|`` rule) are read the same way.
+Markdown tables (``| ZIP | DOB |`` over a ``|---|---|`` rule) are read the same way, and so are
+SQL ``INSERT INTO t (zip, last_name) VALUES ('30309', 'Li'), (...)`` rows: each value with its
+column name as cue (a statement without a column list has no cue and is left to the rules).
 
 Cells are split as RFC 4180 says: a cell may be quoted (``"Li, Faith"``), a quoted cell may hold
 the separator, a line break or a doubled quote (``""``). A quoted cell is scanned without its
@@ -176,11 +178,106 @@ def _markdown_table(text: str, header_start: int, header_end: int, rule_next: in
     return pos
 
 
+# the head of an SQL INSERT with its column list, up to the first row's "("
+_SQL_INSERT = regex.compile(
+    r"(?i)\binsert[ \t\r\n]+(?:into[ \t\r\n]+)?[\w.`\"\[\]]{1,128}[ \t\r\n]*\(([^()\r\n;]{1,2000})\)"
+    r"[ \t\r\n]*values[ \t\r\n]*(?=\()")
+_SQL_COLUMN = regex.compile(r"[ \t\r\n]*[`\"\[]?([^\W\d]\w{0,39})[`\"\]]?[ \t\r\n]*")
+MAX_SQL_ROWS = 10000
+
+
+def _sql_row(text: str, pos: int, n: int) -> tuple[list[tuple[int, int]], int] | None:
+    """The value spans of the SQL row ``(...)`` at ``pos`` (a quoted value without its quotes) and
+    where the row ends; None when the row is not plain literals (a function call, a subquery)."""
+    if pos >= n or text[pos] != "(":
+        return None
+    cells: list[tuple[int, int]] = []
+    i = pos + 1
+    while True:
+        while i < n and text[i] in " \t\r\n":
+            i += 1
+        if i < n and text[i] == "'":
+            k = i + 1
+            limit = min(n, i + MAX_QUOTED)
+            while True:
+                q = text.find("'", k, limit)
+                if q < 0:
+                    return None
+                if q + 1 < n and text[q + 1] == "'":
+                    k = q + 2
+                    continue
+                # a quote that neither is doubled nor ends the value is an apostrophe a sloppy
+                # export left unescaped ('Coeur d'Alene', 'O'Neil')
+                e = q + 1
+                while e < n and text[e] in " \t":
+                    e += 1
+                if e < n and text[e] not in ",)\r\n":
+                    k = q + 1
+                    continue
+                break
+            cells.append((i + 1, q))
+            i = q + 1
+        else:
+            j = i
+            while j < n and j - i <= MAX_CELL and text[j] not in ",()'\r\n":
+                j += 1
+            if j < n and text[j] in "('":
+                return None
+            b = j
+            while b > i and text[b - 1] in " \t":
+                b -= 1
+            cells.append((i, b))
+            i = j
+        while i < n and text[i] in " \t\r\n":
+            i += 1
+        if i >= n:
+            return None
+        if text[i] == ",":
+            i += 1
+            continue
+        if text[i] == ")":
+            return cells, i + 1
+        return None
+
+
+def _sql_hits(text: str, scan: Callable[[str], list["Hit"]], out: list["Hit"]) -> None:
+    """Rows of ``INSERT INTO t (col, ...) VALUES (...), (...)`` read with the column names as cues."""
+    n = len(text)
+    for m in _SQL_INSERT.finditer(text):
+        names: list[str] = []
+        for part in m.group(1).split(","):
+            c = _SQL_COLUMN.fullmatch(part)
+            if c is None:
+                names = []
+                break
+            names.append(c.group(1))
+        columns = [k for k, name in enumerate(names) if IDENTIFIER_HEADER.search(name)]
+        if not columns:
+            continue
+        pos, rows = m.end(), 0
+        while rows < MAX_SQL_ROWS:
+            row = _sql_row(text, pos, n)
+            if row is None or len(row[0]) != len(names):
+                break
+            _scan_cells(text, row[0], names, columns, scan, out)
+            rows += 1
+            pos = row[1]
+            while pos < n and text[pos] in " \t\r\n":
+                pos += 1
+            if pos >= n or text[pos] != ",":
+                break
+            pos += 1
+            while pos < n and text[pos] in " \t\r\n":
+                pos += 1
+
+
 def table_hits(text: str, scan: Callable[[str], list["Hit"]]) -> list["Hit"]:
     """Hits for cells of identifier columns; ``scan`` finds merged hits in one short string."""
     if "," not in text and "\t" not in text and "|" not in text:
         return []
     out: list[Hit] = []
+    if "(" in text and regex.search(r"(?i)\binsert\b", text):
+        _sql_hits(text, scan, out)
     pos, n = 0, len(text)
     while pos < n:
         m = _LINE.match(text, pos)
