@@ -217,3 +217,18 @@ def test_underscore_joined_words_that_are_not_known_values_stay(small):
     text = "Patient: Maria Lopez. see config_max_retries and Mariachi_band"
     out = small.redactor.redact(text, "request").text
     assert "config_max_retries" in out and "Mariachi_band" in out, out
+
+
+def test_a_found_place_is_known_whole_not_word_by_word(redactor):
+    """A city found once is scrubbed wherever it recurs, but its words alone are not places:
+    "Green Bay" found must not take the "Bay" of "clinic Bay 2" or the "Green" of "Green tea"
+    (a probe found room numbers lost this way)."""
+    text = "Lives in Green Bay, WI 54301. Seen in clinic Bay 2; drinks Green tea. Moved back to Green Bay."
+    out = redactor.redact(text).text
+    assert "Green Bay" not in out and out.count("[CITY]") >= 2, out
+    assert "clinic Bay 2" in out and "Green tea" in out, out
+
+
+def test_a_found_name_is_still_known_word_by_word(redactor):
+    out = redactor.redact("Patient: Grace Al-Farsi. Later Grace said the pain eased.").text
+    assert "Grace" not in out, out

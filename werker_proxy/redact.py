@@ -85,10 +85,13 @@ _compile_literals = lru_cache(maxsize=256)(_literal_alternation)
 
 
 def known_values_from(value: str, rule: Rule) -> list[KnownValue]:
-    """The whole value and, for multi-word names, each meaningful part of it."""
+    """The whole value and, for multi-word names, each meaningful part of it.
+
+    Only names are split: a person is named by a part ("Grace"), but a word of a place is no
+    place ("Green Bay" found must not take "Bay 2" or "Green tea")."""
     value = value.strip()
     out = [KnownValue(value, rule.name, rule.label, rule.replacement)] if len(value) >= 2 else []
-    if any(c.isdigit() for c in value):
+    if rule.label != "NAME" or any(c.isdigit() for c in value):
         return out
     for part in _NAME_PARTS.split(value):
         part = part.strip(".'’-")
