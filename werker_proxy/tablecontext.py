@@ -31,7 +31,9 @@ IDENTIFIER_HEADER = regex.compile(
     r"account|acct|npi|dea|licen[cs]e|vin|plate|serial|device|age|date|admit|discharge|visit|\bid\b|_id\b|"
     r"identifier|patient|\bpt\b|provider|physician|doctor|clinician|practitioner|nurse|\brn\b|\bmd\b|initials|"
     r"attending|pcp|surgeon|therapist|staff|author|signed|contact|guardian|agent|employee|subscriber|"
-    r"beneficiary|insured|guarantor|adjuster|supervisor|rep\b|representative|witness|interpreter"
+    r"beneficiary|insured|guarantor|adjuster|supervisor|rep\b|representative|witness|interpreter|"
+    # the clinician who prescribed / ordered / referred / rendered ("prescriber", "ordered_by", "Entered By")
+    r"prescrib|ordering|orderer|referring|rendering|(?:^|[\s_])by\b"
 )
 _LINE = regex.compile(r"[^\r\n]*")
 # a column name: starts with a letter, at most two digits ("a1c", "phone2", "addr_line_1")

@@ -84,6 +84,48 @@ def ipv4(text: str) -> bool:
     return len(parts) == 4 and all(p.isdigit() and int(p) <= 255 for p in parts)
 
 
+# Verhoeff dihedral-group tables (SNOMED CT check digit)
+_VERHOEFF_D = (
+    (0, 1, 2, 3, 4, 5, 6, 7, 8, 9), (1, 2, 3, 4, 0, 6, 7, 8, 9, 5), (2, 3, 4, 0, 1, 7, 8, 9, 5, 6),
+    (3, 4, 0, 1, 2, 8, 9, 5, 6, 7), (4, 0, 1, 2, 3, 9, 5, 6, 7, 8), (5, 9, 8, 7, 6, 0, 4, 3, 2, 1),
+    (6, 5, 9, 8, 7, 1, 0, 4, 3, 2), (7, 6, 5, 9, 8, 2, 1, 0, 4, 3), (8, 7, 6, 5, 9, 3, 2, 1, 0, 4),
+    (9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
+)
+_VERHOEFF_P = (
+    (0, 1, 2, 3, 4, 5, 6, 7, 8, 9), (1, 5, 7, 6, 2, 8, 3, 0, 9, 4), (5, 8, 0, 3, 7, 9, 6, 1, 4, 2),
+    (8, 9, 1, 6, 0, 4, 3, 5, 2, 7), (9, 4, 5, 3, 1, 2, 6, 8, 7, 0), (4, 2, 8, 6, 5, 7, 3, 9, 0, 1),
+    (2, 7, 9, 3, 8, 0, 6, 4, 1, 5), (7, 0, 4, 6, 9, 1, 3, 2, 5, 8),
+)
+
+
+def verhoeff_ok(digits: str) -> bool:
+    c = 0
+    for i, ch in enumerate(reversed(digits)):
+        c = _VERHOEFF_D[c][_VERHOEFF_P[i % 8][ord(ch) - 48]]
+    return c == 0
+
+
+def snomed_ct_id(digits: str) -> bool:
+    """A well-formed SNOMED CT concept id: 6-18 digits, no leading zero, the concept partition
+    identifier (00 short format, 10 with a 7-digit namespace, so 11 digits at least) before a
+    Verhoeff check digit. Description (01/11) and relationship (02/12) ids never appear as codes."""
+    if not (6 <= len(digits) <= 18) or not digits.isdigit() or digits[0] == "0":
+        return False
+    part = digits[-3:-1]
+    if part not in ("00", "10"):
+        return False
+    if part[0] == "1" and len(digits) < 11:
+        return False
+    return verhoeff_ok(digits)
+
+
+def not_snomed_ct(text: str) -> bool:
+    """False when the digits are a valid SNOMED CT id (a bare concept code, not a record number).
+    About 1 in 1,000 random 7-10 digit numbers pass (1/100 partition x 1/10 check digit),
+    2 in 1,000 of 11-18 digits."""
+    return not snomed_ct_id(_digits(text))
+
+
 VALIDATORS: dict[str, Callable[[str], bool]] = {
     "luhn": luhn,
     "npi": npi,
@@ -91,4 +133,5 @@ VALIDATORS: dict[str, Callable[[str], bool]] = {
     "dea": dea,
     "vin": vin,
     "ipv4": ipv4,
+    "not_snomed_ct": not_snomed_ct,
 }
