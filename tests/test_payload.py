@@ -136,3 +136,23 @@ def test_ids_that_look_like_numbers_survive(small):
     assert out["conversation"] == "conv_123-45-6789"
     assert out["messages"][0]["tool_call_id"] == "call_123-45-6789"
     assert out["messages"][0]["content"] == "SSN [SSN]"
+
+
+@pytest.mark.parametrize("key", ["age_years", "ageYears", "age_in_years", "patientAge", "AGE"])
+@pytest.mark.parametrize("value", [97, "97", 102])
+def test_an_age_over_89_under_an_age_key_is_scrubbed_as_number_or_string(redactor, key, value):
+    """Tool outputs carry ages as JSON numbers under keys like ``age_years`` (a probe: 44 leaked).
+    The key is the cue, in metadata, in JSON held in a tool output string, and in raw JSON text."""
+    body = {"model": "m", "input": [
+        {"type": "function_call_output", "call_id": "c1", "output": orjson.dumps({key: value}).decode()}],
+        "metadata": {key: str(value)}}
+    out, _, _ = scrub_body_bytes(orjson.dumps(body), redactor, "request")
+    parsed = orjson.loads(out)
+    assert str(value) not in orjson.loads(parsed["input"][0]["output"]).values().__repr__()
+    assert str(value) not in parsed["metadata"][key]
+    assert str(value) not in redactor.redact(f'{{"{key}": {orjson.dumps(value).decode()}}}').text
+
+
+@pytest.mark.parametrize("text", ['{"age_years": 45}', '{"ageYears": 89}', '{"page_count": 97}', '{"dosage_mg": 97}'])
+def test_ages_under_90_and_other_numbers_stay(redactor, text):
+    assert redactor.redact(text).text == text

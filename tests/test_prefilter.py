@@ -60,7 +60,7 @@ def _partial_rule_by_rule(plain: Redactor, fast: Redactor, text: str, pos: int =
     pos = min(pos, len(t))
     open_word = held_word_start(t, pos)
     out = []
-    for rule in plain.ruleset.rules:
+    for rule in plain.ruleset.by_direction["response"]:  # only responses are streamed
         a = plain.collect(t, "response", [rule], pos=pos, partial=True, tail=16)
         fast.open_word_skip = False  # the exact hold point of every rule
         b = fast.collect(t, "response", [rule], pos=pos, partial=True, tail=16)

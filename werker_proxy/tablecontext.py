@@ -43,6 +43,9 @@ MAX_CELL = 200
 _LABEL = regex.compile(r"[^\W\d][\w .-]{0,39}:[ \t]+")
 # the rule under a markdown table's header: |---|:---:|
 _MD_RULE = regex.compile(r"[ \t]*\|?[ \t]*:?-{3,}:?[ \t]*(?:\|[ \t]*:?-{3,}:?[ \t]*)+\|?[ \t]*")
+# the cell separators tried on a header line, in order: the first that splits it into 3+ column
+# names wins ("a;b;c" and "\"Last Name\";\"First Name\";\"Member #\"" are read like "a,b,c")
+_SEPARATORS = ("\t", ",", ";")
 # how far a quoted cell may run (past line breaks) before the record is not read as CSV
 MAX_QUOTED = 4 * MAX_CELL
 
@@ -144,6 +147,24 @@ def _pipe_cells(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return spans
 
 
+# a column holding a person's name ("patient_name", "Last Name", "first"); a bare "name" column only
+# in a table about people (one with a dob / mrn / ssn / phone / member column)
+_PERSON_HEADER = regex.compile(
+    r"(?i)(?<![^\W_])(?:(?:patient|pt|member|first|last|given|family|full|middle|contact|guardian|"
+    r"subscriber|insured|beneficiary|guarantor|emergency|nok|kin|parent|mother|father|spouse)[ _]?name|"
+    r"first|last|given|family[ _]?name|surname|fname|lname)(?![^\W_])")
+_NAME_HEADER = regex.compile(r"(?i)[ _]*(?:full[ _]?)?name[ _]*")
+_PEOPLE_TABLE = regex.compile(r"(?i)dob|birth|mrn|ssn|phone|member|patient")
+# a cell of 1-3 lowercase words ("ingrid ostrowski", "tanaka-ruiz", "o'neil")
+_LOWER_NAME = regex.compile(r"[ \t]*\p{Ll}[\p{Ll}'’-]{1,30}(?:[ \t]+\p{Ll}[\p{Ll}'’-]{1,30}){0,2}[ \t]*")
+
+
+def _person_column(names: list[str], k: int) -> bool:
+    if _PERSON_HEADER.search(names[k]):
+        return True
+    return bool(_NAME_HEADER.fullmatch(names[k])) and any(_PEOPLE_TABLE.search(n) for n in names)
+
+
 def _scan_cells(text: str, cells: list[tuple[int, int]], names: list[str], columns: list[int],
                 scan: Callable[[str], list["Hit"]], out: list["Hit"]) -> None:
     for k in columns:
@@ -152,6 +173,12 @@ def _scan_cells(text: str, cells: list[tuple[int, int]], names: list[str], colum
         if not cell.strip() or len(cell) > MAX_CELL:
             continue
         prefix = f"{names[k]}: "
+        if _LOWER_NAME.fullmatch(cell) and _person_column(names, k):
+            # a person's name written in lower case ("ingrid ostrowski") in a name column: the name
+            # rules want capitals, the column says it is a name (title() keeps the offsets)
+            titled = cell.title()
+            if len(titled) == len(cell):
+                cell = titled
         for h in scan(prefix + cell):
             if h.start >= len(prefix):
                 off = a - len(prefix)
@@ -275,7 +302,7 @@ def _sql_hits(text: str, scan: Callable[[str], list["Hit"]], out: list["Hit"]) -
 
 def table_hits(text: str, scan: Callable[[str], list["Hit"]]) -> list["Hit"]:
     """Hits for cells of identifier columns; ``scan`` finds merged hits in one short string."""
-    if "," not in text and "\t" not in text and "|" not in text:
+    if "," not in text and "\t" not in text and "|" not in text and ";" not in text:
         return []
     out: list[Hit] = []
     if "(" in text and regex.search(r"(?i)\binsert\b", text):
@@ -304,12 +331,17 @@ def table_hits(text: str, scan: Callable[[str], list["Hit"]]) -> list["Hit"]:
                 if stop > nxt:
                     pos = stop
                     continue
-        sep = "\t" if header.count("\t") >= 2 else ","
-        names = _header_names(header, sep) if header.count(sep) >= 2 else None
-        if names is None and header.count(sep) >= 2:
-            label = _LABEL.match(header)
-            if label:
-                names = _header_names(header[label.end():], sep)
+        names, sep = None, ","
+        for sep in _SEPARATORS:
+            if header.count(sep) < 2:
+                continue
+            names = _header_names(header, sep)
+            if names is None:
+                label = _LABEL.match(header)
+                if label:
+                    names = _header_names(header[label.end():], sep)
+            if names is not None:
+                break
         if names is None:
             pos = nxt
             continue
