@@ -178,7 +178,7 @@ class WerkerProxy:
         self.refusal: str | None = None  # set when the addon order is unsafe: every call is refused
         self._audit_pool = ThreadPoolExecutor(max_workers=16, thread_name_prefix="werker-audit")
         # bodies of OFFLOAD_BYTES and more are scrubbed here, off the event loop (see _offload)
-        self._scrub_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="werker-scrub")
+        self._scrub_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="werker-scrub")
         self.stats: dict[str, Any] = {"calls": {}, "blocked": {}, "redactions": {}, "audit_records": 0,
                                       "audit_failures": 0, "held_chars": 0}
 
